@@ -1,0 +1,104 @@
+import { type Static, type TObject, Type } from "@sinclair/typebox";
+import type { AnyElysia } from "elysia";
+import { type BuildInfo, readBuildInfo } from "./build-info";
+import { ConfigError, loadConfig } from "./config";
+import type { Lifecycle } from "./http";
+import { createLogger, type Logger } from "./logger";
+import { baseSettings } from "./settings";
+
+type BaseConfig = Static<TObject<typeof baseSettings>>;
+
+export interface ServiceContext<Config> {
+  config: Config;
+  logger: Logger;
+  lifecycle: Lifecycle;
+  info: BuildInfo;
+}
+
+export interface ServiceDefinition<S extends TObject> {
+  name: string;
+  packageVersion: string;
+  settings: S;
+  createApp(context: ServiceContext<Static<S>>): AnyElysia;
+}
+
+const USAGE = "usage: <service> [--healthcheck | --version]";
+
+/** `--healthcheck`: exit 0 when our own /healthz answers 200 on loopback, else 1. No shell or curl needed. */
+async function healthcheck(env: Record<string, string | undefined>): Promise<number> {
+  const { PORT } = loadConfig(Type.Object({ PORT: baseSettings.PORT }), env);
+  try {
+    const response = await fetch(`http://127.0.0.1:${PORT}/healthz`, { signal: AbortSignal.timeout(2000) });
+    return response.status === 200 ? 0 : 1;
+  } catch {
+    return 1;
+  }
+}
+
+function flush(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
+}
+
+/**
+ * The whole life of a service process: flags, config (exit 2 on a bad value), listen, and a
+ * graceful drain on SIGTERM/SIGINT (readyz goes 503, in-flight requests finish, exit 0).
+ */
+export async function runService<S extends TObject>(
+  definition: ServiceDefinition<S>,
+  argv: string[] = process.argv.slice(2),
+  env: Record<string, string | undefined> = Bun.env,
+): Promise<void> {
+  try {
+    const [flag, ...rest] = argv;
+    if (rest.length > 0 || (flag !== undefined && flag !== "--healthcheck" && flag !== "--version")) {
+      console.error(`unknown argument ${JSON.stringify(argv.join(" "))}; ${USAGE}`);
+      process.exit(2);
+    }
+    const info = readBuildInfo(definition.name, definition.packageVersion);
+    if (flag === "--version") {
+      console.log(JSON.stringify(info));
+      process.exit(0);
+    }
+    if (flag === "--healthcheck") process.exit(await healthcheck(env));
+
+    const config = loadConfig(definition.settings, env);
+    const base = config as BaseConfig;
+    const logger = createLogger({ service: info.service, version: info.version, level: base.LOG_LEVEL });
+    const lifecycle: Lifecycle = { state: "starting" };
+    const app = definition.createApp({ config, logger, lifecycle, info });
+
+    app.listen({ port: base.PORT, hostname: base.HOST });
+    const server = app.server;
+    if (!server) throw new Error("the HTTP server did not start");
+    lifecycle.state = "ready";
+    logger.info({ port: server.port, host: base.HOST, commit: info.commit }, "listening");
+
+    let draining = false;
+    const drain = async (signal: string) => {
+      if (draining) return;
+      draining = true;
+      lifecycle.state = "draining";
+      logger.info({ signal, delayMs: base.SHUTDOWN_DELAY_MS, timeoutMs: base.DRAIN_TIMEOUT_MS }, "draining");
+      if (base.SHUTDOWN_DELAY_MS > 0) await Bun.sleep(base.SHUTDOWN_DELAY_MS);
+      const finished = await Promise.race([
+        server.stop(false).then(() => true),
+        Bun.sleep(base.DRAIN_TIMEOUT_MS).then(() => false),
+      ]);
+      if (!finished) {
+        logger.warn({ timeoutMs: base.DRAIN_TIMEOUT_MS }, "drain timeout reached; closing open connections");
+        await server.stop(true);
+      }
+      logger.info("stopped");
+      await flush(logger);
+      process.exit(0);
+    };
+    process.on("SIGTERM", () => void drain("SIGTERM"));
+    process.on("SIGINT", () => void drain("SIGINT"));
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+}

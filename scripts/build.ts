@@ -1,0 +1,74 @@
+/**
+ * Compiles each service into one self-contained binary: `bun run build [--service=S] [--target=T]`.
+ * Version, commit and build time are baked in (GET /version); the binary never auto-loads a
+ * `.env` or `bunfig.toml` from the directory it runs in.
+ */
+import { parseArgs } from "node:util";
+import { $ } from "bun";
+
+const SERVICES = ["service1", "service2"] as const;
+type Service = (typeof SERVICES)[number];
+
+const { values } = parseArgs({
+  options: {
+    service: { type: "string", default: "all" },
+    target: { type: "string" },
+    outdir: { type: "string", default: "dist" },
+  },
+});
+
+function fail(message: string): never {
+  console.error(`build: ${message}`);
+  process.exit(2);
+}
+
+const selected: readonly Service[] =
+  values.service === "all"
+    ? SERVICES
+    : SERVICES.includes(values.service as Service)
+      ? [values.service as Service]
+      : fail(`--service must be one of all, ${SERVICES.join(", ")}; got ${JSON.stringify(values.service)}`);
+
+async function commit(): Promise<string> {
+  if (Bun.env.BUILD_COMMIT) return Bun.env.BUILD_COMMIT;
+  const result = await $`git rev-parse --short=12 HEAD`.nothrow().quiet();
+  return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
+}
+
+/** SOURCE_DATE_EPOCH keeps rebuilds of one commit byte-identical. */
+function builtAt(): string {
+  const epoch = Bun.env.SOURCE_DATE_EPOCH;
+  if (Bun.env.BUILD_TIME) return Bun.env.BUILD_TIME;
+  return (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString();
+}
+
+const root = new URL("..", import.meta.url).pathname;
+const buildCommit = await commit();
+const built = builtAt();
+
+for (const service of selected) {
+  const { version } = await Bun.file(`${root}${service}/package.json`).json();
+  const info = { version: Bun.env.BUILD_VERSION || version, commit: buildCommit, built };
+  const outfile = `${values.outdir}/${service}`;
+  const started = performance.now();
+  const args = [
+    "build",
+    "--compile",
+    "--bytecode",
+    "--format=esm",
+    "--minify-syntax",
+    "--no-compile-autoload-dotenv",
+    "--no-compile-autoload-bunfig",
+    `--define=BUILD_INFO=${JSON.stringify(info)}`,
+    ...(values.target ? [`--target=${values.target}`] : []),
+    `--outfile=${outfile}`,
+    `${root}${service}/src/main.ts`,
+  ];
+  const result = Bun.spawnSync([process.execPath, ...args], { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) {
+    console.error(result.stdout.toString(), result.stderr.toString());
+    fail(`compiling ${service} failed`);
+  }
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`built ${outfile} (${info.version}, ${info.commit}) in ${seconds}s`);
+}

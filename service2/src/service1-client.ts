@@ -1,0 +1,179 @@
+import { TypeCompiler } from "@sinclair/typebox/compiler";
+import { HttpError, type Logger } from "@timekit/runtime";
+import { TIMESTAMP_PATH, type Timestamp, TimestampSchema } from "@timekit/service1/contract";
+import { Counter, Histogram, type Registry } from "prom-client";
+
+export interface Service1ClientOptions {
+  baseUrl: string;
+  /** Budget for the whole call, retries included: the caller always has an answer by then. */
+  timeoutMs: number;
+  /** Extra attempts after a connection failure or a 502/503/504 from service1. */
+  retries: number;
+  /** First backoff; doubles each retry, with full jitter, never past the budget. */
+  backoffMs: number;
+  logger: Logger;
+  registry?: Registry;
+  fetch?: typeof fetch;
+}
+
+export type LegacyWord = "iso" | "timestamp";
+
+const isTimestamp = TypeCompiler.Compile(TimestampSchema);
+const RETRYABLE_STATUS = new Set([502, 503, 504]);
+
+type Outcome = "ok" | "timeout" | "unavailable" | "bad_response";
+
+class Attempt {
+  constructor(
+    readonly outcome: Exclude<Outcome, "ok">,
+    readonly detail: string,
+    readonly retryable: boolean,
+  ) {}
+}
+
+/**
+ * service2's only way to reach service1. Both calls read the clock and change nothing, so they are
+ * safe to retry. Bun's fetch keeps connections alive in a pool and re-resolves DNS after a failed
+ * connection, so a retry also finds replicas that moved.
+ */
+export class Service1Client {
+  private readonly calls?: Counter<"operation" | "outcome">;
+  private readonly duration?: Histogram<"operation">;
+  private readonly fetch: typeof fetch;
+  private readonly baseUrl: string;
+
+  constructor(private readonly options: Service1ClientOptions) {
+    this.fetch = options.fetch ?? fetch;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    if (options.registry) {
+      this.calls = new Counter({
+        name: "upstream_requests_total",
+        help: "Calls from service2 to service1, by operation and outcome (ok, timeout, unavailable, bad_response).",
+        labelNames: ["operation", "outcome"] as const,
+        registers: [options.registry],
+      });
+      this.duration = new Histogram({
+        name: "upstream_request_duration_seconds",
+        help: "Time spent on a call to service1, retries included.",
+        labelNames: ["operation"] as const,
+        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+        registers: [options.registry],
+      });
+    }
+  }
+
+  /** `GET /v1/timestamp`, checked against service1's own response schema. */
+  timestamp(requestId: string): Promise<Timestamp> {
+    return this.call("timestamp", requestId, { method: "GET", path: TIMESTAMP_PATH }, async (response) => {
+      const body: unknown = await response.json().catch(() => undefined);
+      return isTimestamp.Check(body) ? body : undefined;
+    });
+  }
+
+  /** The legacy text route: `POST /` with the word; the answer parsed to epoch milliseconds. */
+  legacy(word: LegacyWord, requestId: string): Promise<number> {
+    return this.call("legacy", requestId, { method: "POST", path: "/", body: word }, async (response) => {
+      const text = (await response.text()).trim();
+      if (word === "timestamp") return /^-?\d{1,13}$/.test(text) ? Number(text) * 1000 : undefined;
+      const ms = Date.parse(text);
+      return /^\d{4}-\d\d-\d\dT/.test(text) && Number.isFinite(ms) ? ms : undefined;
+    });
+  }
+
+  private async call<T>(
+    operation: string,
+    requestId: string,
+    request: { method: string; path: string; body?: string },
+    parse: (response: Response) => Promise<T | undefined>,
+  ): Promise<T> {
+    const { timeoutMs, retries, backoffMs } = this.options;
+    const started = performance.now();
+    const deadline = started + timeoutMs;
+    let last: Attempt | undefined;
+
+    for (let attempt = 0; attempt <= retries; attempt++) {
+      if (attempt > 0) {
+        const pause = Math.random() * backoffMs * 2 ** (attempt - 1);
+        if (performance.now() + pause >= deadline) break;
+        await Bun.sleep(pause);
+      }
+      const remaining = deadline - performance.now();
+      if (remaining <= 0) break;
+      const result = await this.attempt(request, requestId, remaining, parse);
+      if (!(result instanceof Attempt)) {
+        this.record(operation, "ok", started);
+        return result;
+      }
+      last = result;
+      if (!result.retryable) break;
+      this.options.logger.warn(
+        { requestId, operation, attempt: attempt + 1, detail: result.detail },
+        "service1 call failed",
+      );
+    }
+
+    const failure = last ?? new Attempt("timeout", `no answer within ${timeoutMs} ms`, false);
+    const outcome = performance.now() >= deadline ? "timeout" : failure.outcome;
+    this.record(operation, outcome, started);
+    throw this.toHttpError(outcome, failure.detail);
+  }
+
+  private async attempt<T>(
+    request: { method: string; path: string; body?: string },
+    requestId: string,
+    remainingMs: number,
+    parse: (response: Response) => Promise<T | undefined>,
+  ): Promise<T | Attempt> {
+    let response: Response;
+    try {
+      response = await this.fetch(this.baseUrl + request.path, {
+        method: request.method,
+        body: request.body,
+        headers: { "x-request-id": requestId, ...(request.body ? { "content-type": "text/plain" } : {}) },
+        signal: AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs))),
+      });
+    } catch (error) {
+      if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
+        return new Attempt("timeout", `no answer within ${this.options.timeoutMs} ms`, false);
+      }
+      const code = (error as { code?: string }).code ?? (error as Error).message;
+      return new Attempt("unavailable", `cannot connect (${code})`, true);
+    }
+    try {
+      if (response.status !== 200) {
+        await response.body?.cancel();
+        return new Attempt(
+          RETRYABLE_STATUS.has(response.status) ? "unavailable" : "bad_response",
+          `answered HTTP ${response.status}`,
+          RETRYABLE_STATUS.has(response.status),
+        );
+      }
+      const parsed = await parse(response);
+      return parsed === undefined
+        ? new Attempt("bad_response", "answered a body that is not a timestamp", false)
+        : parsed;
+    } catch (error) {
+      if (error instanceof DOMException && error.name === "TimeoutError") {
+        return new Attempt("timeout", `no answer within ${this.options.timeoutMs} ms`, false);
+      }
+      return new Attempt("bad_response", `answer could not be read (${(error as Error).message})`, false);
+    }
+  }
+
+  private record(operation: string, outcome: Outcome, started: number): void {
+    this.calls?.inc({ operation, outcome });
+    this.duration?.observe({ operation }, (performance.now() - started) / 1000);
+  }
+
+  private toHttpError(outcome: Exclude<Outcome, "ok">, detail: string): HttpError {
+    const where = `service1 at ${this.baseUrl}`;
+    switch (outcome) {
+      case "timeout":
+        return new HttpError(504, "UPSTREAM_TIMEOUT", `${where} did not answer within ${this.options.timeoutMs} ms`);
+      case "unavailable":
+        return new HttpError(503, "UPSTREAM_UNAVAILABLE", `${where} is unavailable: ${detail}`);
+      case "bad_response":
+        return new HttpError(502, "UPSTREAM_BAD_RESPONSE", `${where} ${detail}`);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+import { baseSettings, setting } from "@timekit/runtime";
+import { t } from "elysia";
+
+export const settings = t.Object({
+  ...baseSettings,
+  SERVICE1_URL: setting.httpUrl({ default: "http://service1:8080", description: "Base URL of service1." }),
+  SERVICE1_TIMEOUT_MS: setting.duration({
+    default: 1000,
+    minimum: 10,
+    maximum: 60000,
+    description: "Budget for one call to service1, retries included; past it the caller gets 504.",
+  }),
+  SERVICE1_RETRIES: setting.integer({
+    default: 2,
+    minimum: 0,
+    maximum: 5,
+    description: "Extra attempts after a connection failure or a 502/503/504 from service1.",
+  }),
+  SERVICE1_RETRY_BACKOFF_MS: setting.duration({
+    default: 25,
+    minimum: 0,
+    maximum: 5000,
+    description: "First retry pause; doubles each retry, with jitter, within the timeout.",
+  }),
+});
