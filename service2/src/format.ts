@@ -151,7 +151,7 @@ export function toEpochMs(input: TimestampInput): number {
     }
     return input.epochMs;
   }
-  const iso = input.iso ?? "";
+  const iso = typeof input.iso === "string" ? input.iso : "";
   const parsed = iso.length <= MAX_ISO_LENGTH ? DateTime.fromISO(iso, { zone: "utc" }) : undefined;
   if (!parsed?.isValid) {
     throw invalid(

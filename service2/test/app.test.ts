@@ -1,0 +1,276 @@
+import { afterAll, describe, expect, test } from "bun:test";
+import { treaty } from "@elysiajs/eden";
+import { loadConfig } from "@timekit/runtime";
+import { captureLogger, json, testBuildInfo } from "@timekit/runtime/testing";
+import { createApp as createService1 } from "@timekit/service1";
+import { settings as service1Settings } from "@timekit/service1/settings";
+import fc from "fast-check";
+import { createApp } from "../src/app";
+import { settings } from "../src/settings";
+
+const NOW = Date.UTC(2025, 9, 28, 23, 30, 0, 0);
+
+/** The real service1 app, reached through its handler instead of a socket. */
+function inProcessService1() {
+  const log = captureLogger("service1");
+  const app = createService1({
+    config: loadConfig(service1Settings, {}),
+    logger: log.logger,
+    lifecycle: { state: "ready" },
+    info: testBuildInfo("service1"),
+    now: () => NOW,
+  });
+  let calls = 0;
+  const fetch = ((input: string | URL | Request, init?: RequestInit) => {
+    calls++;
+    return app.handle(new Request(input instanceof URL ? input.href : (input as string), init));
+  }) as typeof globalThis.fetch;
+  return { fetch, log, calls: () => calls };
+}
+
+function makeService2(env: Record<string, string> = {}, fetch?: typeof globalThis.fetch) {
+  const log = captureLogger("service2");
+  const app = createApp({
+    config: loadConfig(settings, { SERVICE1_URL: "http://service1.test:8080", ...env }),
+    logger: log.logger,
+    lifecycle: { state: "ready" },
+    info: testBuildInfo("service2"),
+    fetch,
+  });
+  return { app, log };
+}
+
+async function call(app: ReturnType<typeof makeService2>["app"], path: string, init?: RequestInit) {
+  const response = await app.handle(new Request(`http://localhost${path}`, init));
+  await Bun.sleep(1);
+  return response;
+}
+
+const postJson = (body: unknown): RequestInit => ({
+  method: "POST",
+  body: JSON.stringify(body),
+  headers: { "content-type": "application/json" },
+});
+
+describe("GET /v1/format asks service1", () => {
+  test("defaults: yyyy-MM-dd in UTC, en-US", async () => {
+    const service1 = inProcessService1();
+    const api = treaty(makeService2({}, service1.fetch).app, { parseDate: false });
+    const { data, status } = await api.v1.format.get({ query: {} });
+    expect(status).toBe(200);
+    expect(data).toEqual({ formatted: "2025-10-28", epochMs: NOW, pattern: "yyyy-MM-dd", tz: "UTC", locale: "en-US" });
+    expect(service1.calls()).toBe(1);
+  });
+
+  test("pattern, zone and locale apply to service1's instant", async () => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const query = new URLSearchParams({ pattern: "EEEE d MMMM yyyy HH:mm", tz: "Europe/Zagreb", locale: "hr-HR" });
+    const body = await json(await call(app, `/v1/format?${query}`));
+    expect(body.formatted).toBe("srijeda 29 listopada 2025 00:30");
+  });
+
+  test("the request id reaches service1 and comes back", async () => {
+    const service1 = inProcessService1();
+    const { app, log } = makeService2({}, service1.fetch);
+    const response = await call(app, "/v1/format", { headers: { "x-request-id": "chain-7" } });
+    expect(response.headers.get("x-request-id")).toBe("chain-7");
+    expect(service1.log.lines().find((line) => line.path === "/v1/timestamp")?.requestId).toBe("chain-7");
+    expect(log.lines().find((line) => line.path === "/v1/format")?.requestId).toBe("chain-7");
+  });
+
+  test.each([
+    ["pattern=YYYY", "INVALID_PATTERN", "pattern: "],
+    ["tz=Nowhere/City", "INVALID_TZ", "tz: "],
+    ["locale=zz-ZZ", "INVALID_LOCALE", "locale: "],
+    [`pattern=${"y".repeat(65)}`, "INVALID_REQUEST", "query field 'pattern'"],
+  ])("%s → 400 naming the field", async (query, code, message) => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, `/v1/format?${query}`);
+    expect(response.status).toBe(400);
+    const body = await json(response);
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toContain(message);
+  });
+});
+
+describe("POST /v1/format", () => {
+  test.each([
+    [{ epoch: 1761660634 }, "2025-10-28"],
+    [{ epochMs: 1761660634123, pattern: "HH:mm:ss.SSS", tz: "Asia/Tokyo" }, "23:10:34.123"],
+    [{ iso: "2025-12-31T23:30:00-05:00", pattern: "yyyy-MM-dd", tz: "UTC" }, "2026-01-01"],
+    [
+      { iso: "2025-10-28T14:10:34Z", pattern: "d. MMMM yyyy.", tz: "Europe/Zagreb", locale: "hr" },
+      "28. listopada 2025.",
+    ],
+  ])("%p → %p without calling service1", async (input, formatted) => {
+    const service1 = inProcessService1();
+    const { app } = makeService2({}, service1.fetch);
+    const response = await call(app, "/v1/format", postJson(input));
+    expect(response.status).toBe(200);
+    expect((await json(response)).formatted).toBe(formatted);
+    expect(service1.calls()).toBe(0);
+  });
+
+  test.each([
+    [{}, "INVALID_TIMESTAMP", "exactly one of epoch, epochMs or iso"],
+    [{ epoch: 1, epochMs: 2 }, "INVALID_TIMESTAMP", "got epoch and epochMs"],
+    [{ epoch: "soon" }, "INVALID_REQUEST", "body field 'epoch'"],
+    [{ epoch: 1.5 }, "INVALID_REQUEST", "body field 'epoch'"],
+    [{ iso: "not a date" }, "INVALID_ISO", "iso: "],
+    [{ epoch: 1, colour: "red" }, "INVALID_REQUEST", "body field 'colour'"],
+    [{ epoch: 1, tz: "Moon/Base" }, "INVALID_TZ", "tz: "],
+    [[1, 2], "INVALID_REQUEST", "body"],
+  ])("%p → 400 %s", async (input, code, message) => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, "/v1/format", postJson(input));
+    expect(response.status).toBe(400);
+    const body = await json(response);
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toContain(message);
+  });
+});
+
+describe("legacy route /", () => {
+  test.each([
+    ["POST", "iso", 200, "2025-10-28\n"],
+    ["POST", "timestamp", 200, "2025-10-28\n"],
+    ["POST", "", 200, "2025-10-28\n"],
+    ["POST", " timestamp \nrest", 200, "2025-10-28\n"],
+    ["GET", undefined, 200, "2025-10-28\n"],
+    ["POST", "foo", 400, "unknown word: send 'iso', 'timestamp' or an empty body\n"],
+  ])("%s %p → %i %p", async (method, body, status, text) => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, "/", { method, body, headers: { "content-type": "text/plain" } });
+    expect(response.status).toBe(status);
+    expect(response.headers.get("content-type")).toStartWith("text/plain");
+    expect(await response.text()).toBe(text);
+  });
+});
+
+/** Real HTTP servers on loopback that misbehave the ways a broken service1 can. */
+const servers: ReturnType<typeof Bun.serve>[] = [];
+function upstream(handler: (request: Request) => Response | Promise<Response>): string {
+  const server = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: handler });
+  servers.push(server);
+  return `http://127.0.0.1:${server.port}`;
+}
+afterAll(() => {
+  for (const server of servers) server.stop(true);
+});
+
+describe("when service1 misbehaves", () => {
+  const timestamp = { epoch: 1761660634, epochMs: 1761660634000, iso: "2025-10-28T14:10:34.000Z" };
+
+  test.each([
+    ["answers 500", () => new Response("Internal Server Error", { status: 500 }), 502, "UPSTREAM_BAD_RESPONSE"],
+    ["answers an HTML page", () => new Response("<html>oops</html>"), 502, "UPSTREAM_BAD_RESPONSE"],
+    ["answers the wrong JSON", () => Response.json({ epoch: "soon" }), 502, "UPSTREAM_BAD_RESPONSE"],
+    ["keeps answering 503", () => new Response("draining", { status: 503 }), 503, "UPSTREAM_UNAVAILABLE"],
+  ])("service1 %s → %i %s", async (_case, handler, status, code) => {
+    const { app } = makeService2({ SERVICE1_URL: upstream(handler), SERVICE1_RETRY_BACKOFF_MS: "1" });
+    const response = await call(app, "/v1/format");
+    expect(response.status).toBe(status);
+    const body = await json(response);
+    expect(body.error.code).toBe(code);
+    expect(body.error.message).toContain("service1 at http://127.0.0.1:");
+  });
+
+  test("nothing listens → 503 after bounded retries, quickly", async () => {
+    const closed = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+    const url = `http://127.0.0.1:${closed.port}`;
+    closed.stop(true);
+    const { app } = makeService2({ SERVICE1_URL: url, SERVICE1_TIMEOUT_MS: "2000", SERVICE1_RETRIES: "2" });
+    const response = await call(app, "/v1/format");
+    expect(response.status).toBe(503);
+    expect((await json(response)).error.message).toContain("is unavailable: cannot connect");
+    const metrics = await (await call(app, "/metrics")).text();
+    expect(metrics).toContain(
+      'upstream_requests_total{operation="timestamp",outcome="unavailable",service="service2"} 1',
+    );
+  });
+
+  test("slower than the timeout → 504 within the timeout", async () => {
+    const url = upstream(async () => {
+      await Bun.sleep(2000);
+      return Response.json(timestamp);
+    });
+    const { app } = makeService2({ SERVICE1_URL: url, SERVICE1_TIMEOUT_MS: "200" });
+    const started = performance.now();
+    const response = await call(app, "/v1/format");
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(504);
+    expect((await json(response)).error).toEqual({
+      code: "UPSTREAM_TIMEOUT",
+      message: `service1 at ${url} did not answer within 200 ms`,
+    });
+    expect(elapsed).toBeLessThan(1500);
+  });
+
+  test("a transient 503 is retried and the caller never sees it", async () => {
+    let attempts = 0;
+    const url = upstream(() => (++attempts < 3 ? new Response("busy", { status: 503 }) : Response.json(timestamp)));
+    const { app } = makeService2({ SERVICE1_URL: url, SERVICE1_RETRIES: "2", SERVICE1_RETRY_BACKOFF_MS: "1" });
+    const response = await call(app, "/v1/format");
+    expect(response.status).toBe(200);
+    expect(attempts).toBe(3);
+  });
+
+  test("a 500 is not retried: it is not a transient failure", async () => {
+    let attempts = 0;
+    const url = upstream(() => {
+      attempts++;
+      return new Response("bug", { status: 500 });
+    });
+    const { app } = makeService2({ SERVICE1_URL: url, SERVICE1_RETRIES: "3" });
+    expect((await call(app, "/v1/format")).status).toBe(502);
+    expect(attempts).toBe(1);
+  });
+
+  test("POST /v1/format keeps working while service1 is down", async () => {
+    const { app } = makeService2({ SERVICE1_URL: "http://127.0.0.1:9" });
+    const response = await call(app, "/v1/format", postJson({ epoch: 0 }));
+    expect(response.status).toBe(200);
+    expect((await json(response)).formatted).toBe("1970-01-01");
+  });
+
+  test("the legacy route answers upstream failures in text", async () => {
+    const { app } = makeService2({ SERVICE1_URL: upstream(() => new Response("x", { status: 500 })) });
+    const response = await call(app, "/", { method: "POST", body: "iso" });
+    expect(response.status).toBe(502);
+    expect(response.headers.get("content-type")).toStartWith("text/plain");
+    expect(await response.text()).toContain("service1 at http://127.0.0.1:");
+  });
+});
+
+describe("fuzzing through the app: bad input is never a 5xx", () => {
+  const service1 = inProcessService1();
+  const { app } = makeService2({}, service1.fetch);
+
+  test("any query string on GET /v1/format", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.dictionary(fc.constantFrom("pattern", "tz", "locale", "other"), fc.string({ maxLength: 70 })),
+        async (query) => {
+          const response = await app.handle(new Request(`http://localhost/v1/format?${new URLSearchParams(query)}`));
+          const body = await json(response);
+          return (
+            response.status < 500 &&
+            (response.status === 200 ? typeof body.formatted === "string" : typeof body.error.code === "string")
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  test("any JSON body on POST /v1/format", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.jsonValue(), async (value) => {
+        const response = await app.handle(new Request("http://localhost/v1/format", postJson(value)));
+        const body = await json(response);
+        return response.status < 500 && (response.status === 200 || typeof body.error.message === "string");
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

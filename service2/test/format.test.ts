@@ -1,0 +1,156 @@
+import { describe, expect, test } from "bun:test";
+import { HttpError } from "@timekit/runtime";
+import fc from "fast-check";
+import { format, MAX_EPOCH_MS, toEpochMs } from "../src/format";
+
+const AT = Date.UTC(2025, 9, 28, 14, 10, 34, 123);
+
+function errorOf(run: () => unknown): HttpError {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof HttpError) return error;
+    throw error;
+  }
+  throw new Error("expected an HttpError");
+}
+
+describe("format", () => {
+  test.each([
+    ["yyyy-MM-dd", "UTC", "en-US", "2025-10-28"],
+    ["yyyy-MM-dd HH:mm:ss.SSS", "Europe/Zagreb", "en-US", "2025-10-28 15:10:34.123"],
+    ["EEEE, d MMMM yyyy", "Europe/Zagreb", "hr-HR", "utorak, 28 listopada 2025"],
+    ["EEE MMM d h:mm a", "America/New_York", "en-US", "Tue Oct 28 10:10 AM"],
+    ["yyyy-MM-dd'T'HH:mmZZ", "Asia/Kolkata", "en-US", "2025-10-28T19:40+05:30"],
+    ["'week' W 'of' kkkk", "UTC", "en-US", "week 44 of 2025"],
+    ["dd.MM.yyyy", "Pacific/Kiritimati", "de-DE", "29.10.2025"],
+  ])("%p in %s (%s) → %p", (pattern, tz, locale, expected) => {
+    expect(format({ epochMs: AT, pattern, tz, locale })).toEqual({
+      formatted: expected,
+      epochMs: AT,
+      pattern,
+      tz,
+      locale,
+    });
+  });
+
+  test.each([
+    ["pattern", { pattern: "YYYY-MM-dd" }, "INVALID_PATTERN", "unknown date field 'YYYY' at position 1"],
+    ["pattern", { pattern: "yyyy 'open" }, "INVALID_PATTERN", "unclosed single quote"],
+    ["pattern", { pattern: "" }, "INVALID_PATTERN", "must be 1 to 64 characters"],
+    ["pattern", { pattern: "y".repeat(65) }, "INVALID_PATTERN", "must be 1 to 64 characters"],
+    ["pattern", { pattern: "yyyy\u0000" }, "INVALID_PATTERN", "control characters"],
+    ["tz", { tz: "Mars/Olympus_Mons" }, "INVALID_TZ", "'Mars/Olympus_Mons' is not an IANA time zone"],
+    ["tz", { tz: "" }, "INVALID_TZ", "is not an IANA time zone"],
+    ["locale", { locale: "en_US!" }, "INVALID_LOCALE", "is not a BCP 47 language tag"],
+    ["locale", { locale: "zz-ZZ" }, "INVALID_LOCALE", "is not a supported BCP 47 locale"],
+  ])("a bad %s is a 400 naming it", (field, override, code, message) => {
+    const error = errorOf(() => format({ epochMs: AT, pattern: "yyyy", tz: "UTC", locale: "en-US", ...override }));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe(code);
+    expect(error.message).toStartWith(`${field}: `);
+    expect(error.message).toContain(message);
+  });
+});
+
+describe("toEpochMs", () => {
+  test.each([
+    [{ epoch: 1761660634 }, 1761660634000],
+    [{ epochMs: 1761660634123 }, 1761660634123],
+    [{ iso: "2025-10-28T14:10:34.123Z" }, AT],
+    [{ iso: "2025-10-28T16:10:34.123+02:00" }, AT],
+    [{ iso: "2025-10-28T14:10:34.123" }, AT],
+    [{ iso: "2025-10-28" }, Date.UTC(2025, 9, 28)],
+    [{ epoch: -1 }, -1000],
+  ])("%p → %i", (input, expected) => {
+    expect(toEpochMs(input)).toBe(expected);
+  });
+
+  test.each([
+    [{}, "INVALID_TIMESTAMP", "got none"],
+    [{ epoch: 1, iso: "2025-01-01" }, "INVALID_TIMESTAMP", "got epoch and iso"],
+    [{ epoch: 1, epochMs: 1, iso: "x" }, "INVALID_TIMESTAMP", "got epoch and epochMs and iso"],
+    [{ iso: "yesterday" }, "INVALID_ISO", "iso: 'yesterday' is not an ISO-8601 date-time"],
+    [{ iso: "2025-13-40" }, "INVALID_ISO", "is not an ISO-8601 date-time"],
+    [{ epoch: 1.5 }, "INVALID_EPOCH", "epoch: must be an integer"],
+    [{ epochMs: MAX_EPOCH_MS + 1 }, "INVALID_EPOCHMS", "epochMs: must be an integer"],
+  ])("%p → 400 %s", (input, code, message) => {
+    const error = errorOf(() => toEpochMs(input));
+    expect(error.status).toBe(400);
+    expect(error.code).toBe(code);
+    expect(error.message).toContain(message);
+  });
+});
+
+describe("properties", () => {
+  const zones = Intl.supportedValuesOf("timeZone");
+  const locales = ["en-US", "hr-HR", "de-DE", "ja-JP", "ar-EG", "fr", "zh-Hans-CN", "pt-BR"];
+  const tokens = ["yyyy", "MM", "dd", "HH", "mm", "ss", "SSS", "EEEE", "MMMM", "a", "ZZ", "z", "D", "t", "kkkk", "WW"];
+  const separators = ["-", " ", ":", "/", ".", "'T'", ", "];
+  const validPattern = fc
+    .array(fc.tuple(fc.constantFrom(...tokens), fc.constantFrom(...separators)), { minLength: 1, maxLength: 5 })
+    .map((parts) => parts.map(([token, separator]) => token + separator).join(""))
+    .filter((pattern) => pattern.length <= 64);
+
+  test("any valid instant, zone, locale and pattern formats to a non-empty string", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -MAX_EPOCH_MS, max: MAX_EPOCH_MS }),
+        fc.constantFrom(...zones),
+        fc.constantFrom(...locales),
+        validPattern,
+        (epochMs, tz, locale, pattern) => {
+          const result = format({ epochMs, tz, locale, pattern });
+          return result.formatted.length > 0 && result.epochMs === epochMs;
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  test("any string as pattern, zone or locale either formats or is a 400, never another error", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 80 }),
+        fc.string({ maxLength: 40 }),
+        fc.string({ maxLength: 40 }),
+        (pattern, tz, locale) => {
+          try {
+            format({ epochMs: 0, pattern, tz, locale });
+            return true;
+          } catch (error) {
+            return error instanceof HttpError && error.status === 400;
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test("any JSON value as a timestamp either parses or is a 400", () => {
+    fc.assert(
+      fc.property(
+        fc.record({ epoch: fc.anything(), epochMs: fc.anything(), iso: fc.anything() }, { requiredKeys: [] }),
+        (input) => {
+          try {
+            const ms = toEpochMs(input as never);
+            return Number.isSafeInteger(ms);
+          } catch (error) {
+            return error instanceof HttpError && error.status === 400;
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  test("epoch seconds and the ISO text of one instant give the same milliseconds", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -62_135_596_800, max: 253_402_300_799 }), (epoch) => {
+        const iso = new Date(epoch * 1000).toISOString();
+        return toEpochMs({ epoch }) === toEpochMs({ iso });
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
