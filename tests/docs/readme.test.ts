@@ -1,0 +1,22 @@
+import { expect, test } from "bun:test";
+import { describeConfig } from "@timekit/runtime";
+import { settings as service1Settings } from "@timekit/service1/settings";
+import { settings as service2Settings } from "../../service2/src/settings";
+
+const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
+
+test("the README's configuration table lists every variable with its real default and allowed values", () => {
+  const service1Variables = new Set(describeConfig(service1Settings).map((row) => row.variable));
+  for (const row of describeConfig(service2Settings)) {
+    const scope = service1Variables.has(row.variable) ? "both" : "service2";
+    expect(readme).toContain(
+      `| \`${row.variable}\` | ${scope} | \`${row.default}\` | ${row.allowed} | ${row.description} |`,
+    );
+  }
+});
+
+test("every guide the README links to exists", async () => {
+  const links = [...readme.matchAll(/\]\(((?:docs|bench)\/[^)#]+)\)/g)].map((match) => match[1] as string);
+  expect(links.length).toBeGreaterThan(0);
+  for (const link of links) expect(await Bun.file(new URL(`../../${link}`, import.meta.url)).exists()).toBe(true);
+});
