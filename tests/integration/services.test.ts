@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, test } from "bun:test";
+import { json } from "@timekit/runtime/testing";
 import { ENTRYPOINTS, freePort, type ServiceProcess, startService, stopAll } from "./processes";
 
 const started: ServiceProcess[] = [];
@@ -29,7 +30,7 @@ describe("two real processes", () => {
       headers: { "x-request-id": "it-chain-1" },
     });
     expect(response.status).toBe(200);
-    const body = await response.json();
+    const body = await json(response);
     expect(Math.abs(body.epochMs - Date.now())).toBeLessThan(5000);
     expect(response.headers.get("x-request-id")).toBe("it-chain-1");
     await Bun.sleep(100);
@@ -44,11 +45,11 @@ describe("two real processes", () => {
     const started = performance.now();
     const response = await fetch(`${service2.url}/v1/format`);
     expect(response.status).toBe(503);
-    expect((await response.json()).error.code).toBe("UPSTREAM_UNAVAILABLE");
+    expect((await json(response)).error.code).toBe("UPSTREAM_UNAVAILABLE");
     expect(performance.now() - started).toBeLessThan(2500);
     const post = await postFormat(service2.url, { epoch: 86400 });
     expect(post.status).toBe(200);
-    expect((await post.json()).formatted).toBe("1970-01-02");
+    expect((await json(post)).formatted).toBe("1970-01-02");
   });
 
   test("service1 frozen (SIGSTOP) → 504 within the timeout; it recovers after SIGCONT without a restart", async () => {
@@ -59,7 +60,7 @@ describe("two real processes", () => {
       const response = await fetch(`${service2.url}/v1/format`);
       const elapsed = performance.now() - started;
       expect(response.status).toBe(504);
-      expect((await response.json()).error.message).toContain("did not answer within 400 ms");
+      expect((await json(response)).error.message).toContain("did not answer within 400 ms");
       expect(elapsed).toBeLessThan(2000);
       expect((await postFormat(service2.url, { epochMs: 0 })).status).toBe(200);
     } finally {
@@ -106,7 +107,7 @@ describe("two real processes", () => {
     for (const tz of ["Europe/Zagreb", "America/Los_Angeles", "Asia/Kathmandu"]) {
       const service1 = await start("service1", { TZ: tz });
       const before = Date.now();
-      const body = await (await fetch(`${service1.url}/v1/timestamp`)).json();
+      const body = await json(await fetch(`${service1.url}/v1/timestamp`));
       const legacy = Number(await (await fetch(service1.url, { method: "POST", body: "timestamp" })).text());
       const after = Date.now();
       expect(body.epochMs).toBeGreaterThanOrEqual(before);
