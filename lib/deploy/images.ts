@@ -1,0 +1,141 @@
+/**
+ * Turns each planned service into an image present in the local engine, pinned by content:
+ * built from the working tree (`dev`), pulled from a registry, loaded from a checksummed archive,
+ * or found locally. Runs before anything running is touched, so a missing tag or a corrupt
+ * archive fails with exit 1 and the stack untouched.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { inspectImage, run } from "./docker";
+import { DeployError, ExitCode } from "./errors";
+import type { ServiceName } from "./params";
+import { LOCAL_REPO, type ServicePlan } from "./plan";
+
+/**
+ * The team's dev image builder (lib/docker/images.ts, issue 3). Typed here as the interface this
+ * module needs, so the deploy CLI does not depend on its other exports.
+ */
+export type BuildImageFn = (options: { service: ServiceName; tag?: string; quiet?: boolean }) => Promise<unknown>;
+
+async function loadBuilder(): Promise<BuildImageFn> {
+  // Resolved at run time: the builder lives in another engineer's module.
+  const path = "../docker/images.ts";
+  try {
+    const mod = (await import(path)) as { buildImage?: BuildImageFn };
+    if (typeof mod.buildImage === "function") return mod.buildImage;
+  } catch {
+    // fall through
+  }
+  throw new DeployError(
+    "building dev images needs lib/docker/images.ts (buildImage), which is not in this checkout",
+    ExitCode.failed,
+    "deploy a published version instead (e.g. --version_service1=1.0 --registry=...)",
+  );
+}
+
+async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  const stream = Bun.file(path).stream();
+  for await (const chunk of stream) hasher.update(chunk);
+  return hasher.digest("hex");
+}
+
+/** Tags an image id with a content-derived tag so history can always run it again. */
+async function pin(service: ServiceName, version: string, id: string): Promise<string> {
+  const ref = `${LOCAL_REPO}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
+  const out = await run(["docker", "tag", id, ref]);
+  if (out.exitCode !== 0) throw new DeployError(`cannot tag ${id} as ${ref}: ${out.stderr.trim()}`);
+  return ref;
+}
+
+export async function resolveImage(s: ServicePlan, opts: { quiet: boolean }): Promise<ServicePlan> {
+  switch (s.source.kind) {
+    case "build": {
+      const buildImage = await loadBuilder();
+      await buildImage({ service: s.name, tag: s.image, quiet: opts.quiet });
+      const info = await inspectImage(s.image);
+      if (!info) throw new DeployError(`the dev build of ${s.name} did not produce ${s.image}`);
+      return { ...s, image: await pin(s.name, "dev", info.id), digest: info.id };
+    }
+    case "registry": {
+      const out = await run(["docker", "pull", s.image], { timeoutMs: 600_000 });
+      if (out.exitCode !== 0) {
+        const detail = out.stderr.trim().split("\n").pop() ?? "";
+        const notFound = /manifest unknown|not found|does not exist/i.test(detail);
+        throw new DeployError(
+          notFound
+            ? `${s.name} version ${s.version} is not in the registry: ${s.image} (${detail})`
+            : `cannot pull ${s.image}: ${detail}`,
+          ExitCode.failed,
+          notFound
+            ? `check the version; published tags are listed by \`curl http://${s.source.registry.split("/")[0]}/v2/${s.source.registry.split("/").slice(1).concat(s.name).join("/")}/tags/list\``
+            : "check that the registry is running and reachable, or use --from_archive=DIR",
+        );
+      }
+      const info = await inspectImage(s.image);
+      if (!info) throw new DeployError(`pulled ${s.image} but the engine does not list it`);
+      const repo = s.image.slice(0, s.image.lastIndexOf(":"));
+      const repoDigest = info.repoDigests.find((d) => d.startsWith(`${repo}@`));
+      return {
+        ...s,
+        image: repoDigest ?? (await pin(s.name, s.version, info.id)),
+        digest: repoDigest?.split("@")[1] ?? info.id,
+      };
+    }
+    case "archive": {
+      const file = join(s.source.dir, `${s.name}-${s.version}.tar.gz`);
+      const sumFile = `${file}.sha256`;
+      if (!existsSync(file)) {
+        throw new DeployError(
+          `${s.name} version ${s.version}: no archive ${file}`,
+          ExitCode.failed,
+          `publish it first (bun deploy.ts publish) or check --from_archive`,
+        );
+      }
+      if (!existsSync(sumFile))
+        throw new DeployError(
+          `${file} has no checksum file ${basename(sumFile)}`,
+          ExitCode.failed,
+          "publish writes both; copy the .sha256 along with the archive",
+        );
+      const expected = readFileSync(sumFile, "utf8").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+      const actual = await sha256File(file);
+      if (expected !== actual) {
+        throw new DeployError(
+          `checksum mismatch for ${file}: expected ${expected}, got ${actual}`,
+          ExitCode.failed,
+          "the archive is corrupt or was changed; copy it again from where it was published",
+        );
+      }
+      const out = await run(["docker", "load", "-i", file], { timeoutMs: 600_000 });
+      if (out.exitCode !== 0) throw new DeployError(`docker load ${file} failed: ${out.stderr.trim()}`);
+      const loaded = /Loaded image(?: ID)?: (\S+)/.exec(out.stdout)?.[1];
+      const info = loaded ? await inspectImage(loaded) : null;
+      if (!info) throw new DeployError(`${file} loaded but held no image (docker said: ${out.stdout.trim()})`);
+      return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+    }
+    case "pinned": {
+      // A state from history: its pinned image must still be here, with the same content.
+      const info = await inspectImage(s.image);
+      if (!info) {
+        throw new DeployError(
+          `${s.name} version ${s.version}: image ${s.image} is no longer in the local engine`,
+          ExitCode.failed,
+          "deploy that version again with up (from the registry or an archive) instead",
+        );
+      }
+      return { ...s, digest: s.digest ?? info.id };
+    }
+    case "local": {
+      const info = await inspectImage(s.image);
+      if (!info) {
+        throw new DeployError(
+          `${s.name} version ${s.version}: image ${s.image} is not in the local engine`,
+          ExitCode.failed,
+          "pass --registry=HOST[:PORT][/PATH] (or set REGISTRY) to pull it, or --from_archive=DIR to load it",
+        );
+      }
+      return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+    }
+  }
+}
