@@ -46,6 +46,9 @@ export const VersionSchema = t.Object({
 
 const StatusSchema = t.Object({ status: t.String() });
 
+/** Probes and scrapes arrive every few seconds from machines: their successes log at debug. */
+const PROBES = new Set(["/healthz", "/readyz", "/_/health", "/metrics"]);
+
 function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
@@ -69,16 +72,16 @@ export function createServiceApp(options: ServiceAppOptions) {
   const { info, logger, maxBodyBytes } = options;
   const lifecycle = options.lifecycle ?? { state: "ready" };
   const metrics = options.metrics ?? createHttpMetrics(info.service);
-  const startedAt = new WeakMap<Request, number>();
   // Filled in once the app exists: the 405 check needs every route, including the service's own.
   let knownRoutes: () => readonly { method: string; path: string }[] = () => [];
 
   const app = new Elysia({ normalize: false, serve: { maxRequestBodySize: maxBodyBytes } })
     .headers(SECURITY_HEADERS)
     .decorate("requestId", "")
+    .decorate("startedAt", 0)
     .decorate("log", logger)
     .onRequest((ctx) => {
-      startedAt.set(ctx.request, performance.now());
+      ctx.startedAt = performance.now();
       const incoming = ctx.request.headers.get(REQUEST_ID_HEADER);
       const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
       ctx.requestId = requestId;
@@ -122,15 +125,13 @@ export function createServiceApp(options: ServiceAppOptions) {
       set.status = 500;
       return errorBody("INTERNAL", "internal error; see the service log for this request id");
     })
-    .onAfterResponse({ as: "global" }, ({ request, route, path, set, requestId }) => {
-      const start = startedAt.get(request);
-      const seconds = start === undefined ? 0 : (performance.now() - start) / 1000;
+    .onAfterResponse({ as: "global" }, ({ request, route, path, set, requestId, startedAt }) => {
+      const seconds = (performance.now() - startedAt) / 1000;
       const status = typeof set.status === "number" ? set.status : 200;
       metrics.observe(request.method, route || UNMATCHED_ROUTE, status, seconds);
-      logger.info(
-        { requestId, method: request.method, path: clip(path), status, ms: Math.round(seconds * 1e4) / 10 },
-        "request",
-      );
+      const entry = { requestId, method: request.method, path: clip(path), status, ms: Math.round(seconds * 1e4) / 10 };
+      if (PROBES.has(path) && status < 400) logger.debug(entry, "request");
+      else logger.info(entry, "request");
     })
     .use(
       openapi({
