@@ -33,9 +33,14 @@ describe("two real processes", () => {
     const body = await json(response);
     expect(Math.abs(body.epochMs - Date.now())).toBeLessThan(5000);
     expect(response.headers.get("x-request-id")).toBe("it-chain-1");
-    await Bun.sleep(100);
-    expect(service1.logs().some((line) => line.requestId === "it-chain-1" && line.path === "/v1/timestamp")).toBe(true);
-    expect(service2.logs().some((line) => line.requestId === "it-chain-1" && line.path === "/v1/format")).toBe(true);
+    const logged = (service: ServiceProcess, path: string) =>
+      service.logs().some((line) => line.requestId === "it-chain-1" && line.path === path);
+    // Logs are buffered and flushed every 200 ms.
+    for (let i = 0; i < 40 && !(logged(service1, "/v1/timestamp") && logged(service2, "/v1/format")); i++) {
+      await Bun.sleep(50);
+    }
+    expect(logged(service1, "/v1/timestamp")).toBe(true);
+    expect(logged(service2, "/v1/format")).toBe(true);
   });
 
   test("service1 killed → 503 fast, POST /v1/format still served, no hang", async () => {

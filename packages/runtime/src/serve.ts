@@ -88,6 +88,8 @@ export async function runService<S extends TObject>(
         logger.warn({ timeoutMs: base.DRAIN_TIMEOUT_MS }, "drain timeout reached; closing open connections");
         await server.stop(true);
       }
+      // The last responses' after-response hooks (access log, metrics) run just after they are sent.
+      await new Promise((resolve) => setImmediate(resolve));
       logger.info("stopped");
       await flush(logger);
       process.exit(0);
