@@ -120,6 +120,8 @@ export function createApp({ config, logger, lifecycle, info, fetch }: Service2De
       detail: { summary: "Format service1's current time.", tags: ["format"] },
     })
     .post("/v1/format", ({ body }) => formatAt(toEpochMs(body), body), {
+      // JSON whatever the content type says, so a mislabelled body is read, and a non-JSON one is named.
+      parse: "json",
       body: FormatBody,
       response: { 200: FormattedSchema, 400: ErrorSchema },
       detail: { summary: "Format a given instant; does not call service1.", tags: ["format"] },

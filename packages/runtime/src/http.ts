@@ -115,7 +115,7 @@ export function createServiceApp(options: ServiceAppOptions) {
           return errorBody("INVALID_REQUEST", describeValidation(error));
         case "PARSE":
           set.status = 400;
-          return errorBody("INVALID_BODY", "the request body does not parse as its content-type says");
+          return errorBody("INVALID_BODY", "the request body is not valid JSON");
       }
       if (error instanceof HttpError) {
         set.status = error.status;
