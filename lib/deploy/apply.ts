@@ -132,7 +132,9 @@ export async function apply(plan: Plan, ctx: Context, opts: LockOptions & { acti
         }
         // 3. Restore only the failed service.
         p.warn(`${service} ${desired[service].version} failed its health gate: ${error.message}`);
-        if (error.containerIds.length) process.stderr.write(`${await target.diagnostics(error.containerIds)}\n`);
+        const diagnostics =
+          error.diagnostics ?? (error.containerIds.length ? await target.diagnostics(error.containerIds) : "");
+        if (diagnostics) process.stderr.write(`${diagnostics}\n`);
         const result = await restore(target, ctx, plan, service, prev, effective);
         const message = `${service} ${desired[service].version} failed its gate (${error.message}); ${result.ok ? "restored" : "restore failed"}: ${result.message}`;
         await ctx.history.append({
@@ -197,8 +199,9 @@ async function deployService(
       if (url) await p.step("verify a request through service2 reaches service1", () => verifyEndToEnd(url, timeout));
     } catch (error) {
       // The old replicas never stopped: drop the new ones and the stack is as before.
+      const diagnostics = await target.diagnostics(fresh);
       await target.retire(fresh);
-      throw error instanceof GateError ? new GateError(error.message, fresh) : error;
+      throw error instanceof GateError ? new GateError(error.message, [], diagnostics) : error;
     }
     await p.step(`service1: retire ${old.length} old container(s)`, () => target.retire(old));
     return;

@@ -209,6 +209,8 @@ export class GateError extends Error {
   constructor(
     message: string,
     readonly containerIds: string[],
+    /** Logs and health log, captured before the containers were removed. */
+    readonly diagnostics?: string,
   ) {
     super(message);
     this.name = "GateError";
