@@ -75,7 +75,10 @@ export function createServiceApp(options: ServiceAppOptions) {
   // Filled in once the app exists: the 405 check needs every route, including the service's own.
   let knownRoutes: () => readonly { method: string; path: string }[] = () => [];
 
-  const app = new Elysia({ normalize: false, serve: { maxRequestBodySize: maxBodyBytes } })
+  // The runtime answers a bare 413 for bodies over its cap before any hook runs. Declared lengths are
+  // checked against the real limit in onRequest (JSON 413); the cap, at twice that, only stops
+  // chunked bodies that declare nothing.
+  const app = new Elysia({ normalize: false, serve: { maxRequestBodySize: maxBodyBytes * 2 } })
     .headers(SECURITY_HEADERS)
     .decorate("requestId", "")
     .decorate("startedAt", 0)
