@@ -1,0 +1,333 @@
+/**
+ * Renders timekit for Kubernetes from one input, two ways: raw manifests through kustomize (a
+ * temporary kustomization over an overlay of k8s/) and the two charts through `helm template`.
+ * Both return the manifest text (for --dry-run and `kubectl apply`) and the parsed objects.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, relative, resolve } from "node:path";
+import { stringify } from "yaml";
+import { findHelm } from "./helm";
+import { type K8sObject, parseManifests } from "./objects";
+import { resolveEnv, SERVICES, type ServiceName, settingsOf } from "./settings";
+import { findKubectl, runChecked } from "./tools";
+
+export const REPO_ROOT = resolve(import.meta.dir, "../..");
+export const K8S_DIR = join(REPO_ROOT, "k8s");
+export const CHARTS_DIR = join(REPO_ROOT, "charts");
+
+export const OVERLAYS = ["base", "kind", "minikube", "docker-desktop"] as const;
+export type Overlay = (typeof OVERLAYS)[number];
+
+/** The Kubernetes version `helm template` renders for (Capabilities); the charts need 1.30+. */
+export const KUBE_VERSION = "1.32.0";
+/** The preStop pause before SIGTERM, in both the raw manifests and the charts' defaults. */
+export const PRESTOP_SLEEP_SECONDS = 5;
+export const MAX_REPLICAS = 100;
+/** HPA ceiling when the input names none: room to grow above the requested count. */
+const DEFAULT_MAX_REPLICAS = 3;
+/** The image names the base manifests and charts use; render input replaces them. */
+const BASE_IMAGES: Record<ServiceName, string> = { service1: "timekit/service1", service2: "timekit/service2" };
+/** Node port of service2 on local clusters without a load balancer (kind, minikube). */
+export const LOCAL_NODE_PORT = 30080;
+
+export interface ServiceRenderInput {
+  /** Repository without tag or digest, e.g. `timekit/service1` or `127.0.0.1:5000/timekit/service1`. */
+  image: string;
+  /** Version tag, e.g. `1.2.3`; never `latest`. */
+  tag: string;
+  /** `sha256:…` repository digest; the image is then `image:tag@digest`. */
+  digest?: string | null;
+  /** Replica floor (the HorizontalPodAutoscaler's minReplicas). */
+  replicas: number;
+  /** Autoscaling ceiling; default max(3, replicas). */
+  maxReplicas?: number;
+  /** Settings overrides (environment variable names); unset ones keep the service defaults. */
+  env?: Record<string, string>;
+}
+
+export interface RenderInput {
+  namespace: string;
+  overlay: Overlay;
+  services: Record<ServiceName, ServiceRenderInput>;
+  /** Adds an Ingress for service2 (needs an Ingress controller in the cluster). */
+  ingress?: { host: string; className?: string };
+}
+
+export interface Rendered {
+  /** Multi-document YAML, ready for `kubectl apply -f -` or printing. */
+  manifest: string;
+  objects: K8sObject[];
+}
+
+/** Every problem with a render input, found before any tool runs. */
+export class RenderInputError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid Kubernetes render input:\n  - ${problems.join("\n  - ")}`);
+    this.name = "RenderInputError";
+  }
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const REPOSITORY = /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/;
+const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const DIGEST = /^sha256:[a-f0-9]{64}$/;
+
+/** Splits `repo[:tag][@digest]` (as the deploy plan stores images) into render fields. */
+export function splitImageRef(ref: string): { image: string; tag?: string; digest?: string } {
+  const [name = "", digest] = ref.split("@", 2);
+  const slash = name.lastIndexOf("/");
+  const colon = name.lastIndexOf(":");
+  const hasTag = colon > slash;
+  return {
+    image: hasTag ? name.slice(0, colon) : name,
+    ...(hasTag ? { tag: name.slice(colon + 1) } : {}),
+    ...(digest ? { digest } : {}),
+  };
+}
+
+interface ResolvedService extends ServiceRenderInput {
+  name: ServiceName;
+  maxReplicas: number;
+  /** The complete environment, checked against the service's own settings schema. */
+  env: Record<string, string>;
+  terminationGracePeriodSeconds: number;
+}
+
+/** preStop pause + shutdown delay + drain timeout (rounded up to seconds) + 2 s to exit and flush. */
+export function gracePeriodSeconds(env: Record<string, string>, preStopSeconds = PRESTOP_SLEEP_SECONDS): number {
+  const drainMs = Number(env.SHUTDOWN_DELAY_MS ?? 0) + Number(env.DRAIN_TIMEOUT_MS ?? 0);
+  return preStopSeconds + Math.ceil(drainMs / 1000) + 2;
+}
+
+function resolveService(name: ServiceName, input: ServiceRenderInput | undefined, problems: string[]) {
+  if (!input) {
+    problems.push(`services.${name} is missing`);
+    return undefined;
+  }
+  const where = `services.${name}`;
+  if (!REPOSITORY.test(input.image)) {
+    problems.push(`${where}.image=${JSON.stringify(input.image)} must be a repository without tag or digest`);
+  }
+  if (!TAG.test(input.tag) || input.tag === "latest") {
+    problems.push(
+      `${where}.tag=${JSON.stringify(input.tag)} must be a version tag (letters, digits, . _ -), not "latest"`,
+    );
+  }
+  if (input.digest && !DIGEST.test(input.digest)) {
+    problems.push(`${where}.digest=${JSON.stringify(input.digest)} must be sha256: and 64 hex digits`);
+  }
+  if (!Number.isInteger(input.replicas) || input.replicas < 1 || input.replicas > MAX_REPLICAS) {
+    problems.push(`${where}.replicas=${input.replicas} must be a whole number from 1 to ${MAX_REPLICAS}`);
+  }
+  const maxReplicas = input.maxReplicas ?? Math.max(DEFAULT_MAX_REPLICAS, input.replicas);
+  if (!Number.isInteger(maxReplicas) || maxReplicas < input.replicas || maxReplicas > MAX_REPLICAS) {
+    problems.push(`${where}.maxReplicas=${maxReplicas} must be a whole number from replicas to ${MAX_REPLICAS}`);
+  }
+  let env: Record<string, string> = {};
+  try {
+    env = resolveEnv(name, input.env ?? {});
+  } catch (error) {
+    problems.push(`${where}.env: ${(error as Error).message}`);
+  }
+  return { ...input, name, maxReplicas, env, terminationGracePeriodSeconds: gracePeriodSeconds(env) };
+}
+
+/** Checks the whole input and fills in defaults; throws RenderInputError listing every problem. */
+export function resolveInput(input: RenderInput): { input: RenderInput; services: ResolvedService[] } {
+  const problems: string[] = [];
+  if (!DNS_LABEL.test(input.namespace ?? "")) {
+    problems.push(`namespace=${JSON.stringify(input.namespace)} must be a DNS label (lowercase letters, digits, -)`);
+  }
+  if (!OVERLAYS.includes(input.overlay)) {
+    problems.push(`overlay=${JSON.stringify(input.overlay)} must be one of ${OVERLAYS.join(", ")}`);
+  }
+  if (input.ingress && !DNS_NAME.test(input.ingress.host)) {
+    problems.push(`ingress.host=${JSON.stringify(input.ingress.host)} must be a DNS name`);
+  }
+  if (input.ingress?.className !== undefined && !DNS_LABEL.test(input.ingress.className)) {
+    problems.push(`ingress.className=${JSON.stringify(input.ingress.className)} must be a DNS label`);
+  }
+  const services = SERVICES.flatMap((name) => resolveService(name, input.services?.[name], problems) ?? []);
+  if (problems.length > 0) throw new RenderInputError(problems);
+  return { input, services };
+}
+
+/* ---------------------------------------------------------------- kustomize */
+
+function overlayDir(overlay: Overlay): string {
+  return overlay === "base" ? join(K8S_DIR, "base") : join(K8S_DIR, "overlays", overlay);
+}
+
+/** JSON patches guarded by `test` ops, so a changed base fails loudly instead of patching the wrong field. */
+function kustomizePatches(service: ResolvedService, ingress: RenderInput["ingress"]): object[] {
+  const container = "/spec/template/spec/containers/0";
+  const patches: object[] = [
+    {
+      target: { kind: "HorizontalPodAutoscaler", name: service.name },
+      patch: stringify([
+        { op: "replace", path: "/spec/minReplicas", value: service.replicas },
+        { op: "replace", path: "/spec/maxReplicas", value: service.maxReplicas },
+      ]),
+    },
+    {
+      target: { kind: "Deployment", name: service.name },
+      patch: stringify([
+        { op: "test", path: `${container}/name`, value: service.name },
+        { op: "test", path: `${container}/ports/0/name`, value: "http" },
+        { op: "replace", path: `${container}/ports/0/containerPort`, value: Number(service.env.PORT) },
+        {
+          op: "replace",
+          path: "/spec/template/spec/terminationGracePeriodSeconds",
+          value: service.terminationGracePeriodSeconds,
+        },
+      ]),
+    },
+  ];
+  if (ingress && service.name === "service2") {
+    patches.push({
+      target: { kind: "Ingress", name: "service2" },
+      patch: stringify([
+        { op: "replace", path: "/spec/rules/0/host", value: ingress.host },
+        ...(ingress.className ? [{ op: "replace", path: "/spec/ingressClassName", value: ingress.className }] : []),
+      ]),
+    });
+  }
+  return patches;
+}
+
+/** The temporary kustomization: the overlay plus the input's namespace, images, replicas and settings. */
+export function kustomization(input: RenderInput, services: readonly ResolvedService[], dir: string): object {
+  return {
+    apiVersion: "kustomize.config.k8s.io/v1beta1",
+    kind: "Kustomization",
+    namespace: input.namespace,
+    resources: [relative(dir, overlayDir(input.overlay))],
+    ...(input.ingress ? { components: [relative(dir, join(K8S_DIR, "components", "ingress"))] } : {}),
+    images: services.map((service) => ({
+      name: BASE_IMAGES[service.name],
+      newName: service.image,
+      newTag: service.tag,
+      ...(service.digest ? { digest: service.digest } : {}),
+    })),
+    configMapGenerator: services.map((service) => ({
+      name: `${service.name}-config`,
+      behavior: "replace",
+      literals: settingsOf(service.name).map(({ variable }) => `${variable}=${service.env[variable]}`),
+    })),
+    patches: services.flatMap((service) => kustomizePatches(service, input.ingress)),
+  };
+}
+
+/** Raw manifests: `kubectl kustomize` over a temporary kustomization that points at the overlay. */
+export async function renderKustomize(input: RenderInput): Promise<Rendered> {
+  const { services } = resolveInput(input);
+  const kubectl = await findKubectl();
+  const dir = await mkdtemp(join(tmpdir(), "timekit-kustomize-"));
+  try {
+    await Bun.write(join(dir, "kustomization.yaml"), stringify(kustomization(input, services, dir)));
+    const manifest = await runChecked([kubectl, "kustomize", dir], { timeoutMs: 60_000 });
+    return { manifest, objects: parseManifests(manifest, `kustomize ${input.overlay}`) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/* --------------------------------------------------------------------- helm */
+
+export interface HelmRelease {
+  release: ServiceName;
+  chart: string;
+  namespace: string;
+  values: Record<string, unknown>;
+}
+
+/** How each overlay exposes service2, as chart values (the kustomize overlays do the same). */
+const OVERLAY_SERVICE: Record<Overlay, Record<string, unknown>> = {
+  base: { type: "ClusterIP" },
+  kind: { type: "NodePort", nodePort: LOCAL_NODE_PORT },
+  minikube: { type: "NodePort", nodePort: LOCAL_NODE_PORT },
+  "docker-desktop": { type: "LoadBalancer" },
+};
+
+function chartConfig(service: ResolvedService): Record<string, string | number> {
+  return Object.fromEntries(
+    settingsOf(service.name).map((setting) => {
+      const value = service.env[setting.variable] ?? setting.default;
+      return [setting.valueKey, setting.type === "integer" ? Number(value) : value];
+    }),
+  );
+}
+
+function chartValues(input: RenderInput, service: ResolvedService): Record<string, unknown> {
+  const values: Record<string, unknown> = {
+    image: { repository: service.image, tag: service.tag, digest: service.digest ?? "" },
+    replicaCount: service.replicas,
+    autoscaling: { minReplicas: service.replicas, maxReplicas: service.maxReplicas },
+    preStopSleepSeconds: PRESTOP_SLEEP_SECONDS,
+    config: chartConfig(service),
+  };
+  if (service.name === "service2") {
+    values.service = OVERLAY_SERVICE[input.overlay];
+    if (input.ingress) {
+      values.ingress = {
+        enabled: true,
+        host: input.ingress.host,
+        ...(input.ingress.className ? { className: input.ingress.className } : {}),
+      };
+    }
+  }
+  return values;
+}
+
+/** One release per service, named after it (so service2's default SERVICE1_URL finds service1). */
+export function helmReleases(input: RenderInput): HelmRelease[] {
+  const { services } = resolveInput(input);
+  return services.map((service) => ({
+    release: service.name,
+    chart: join(CHARTS_DIR, service.name),
+    namespace: input.namespace,
+    values: chartValues(input, service),
+  }));
+}
+
+/** `helm template` of one chart with values given as a file. */
+export async function helmTemplate(
+  release: string,
+  chart: string,
+  namespace: string,
+  values: Record<string, unknown>,
+): Promise<string> {
+  const helm = await findHelm();
+  const dir = await mkdtemp(join(tmpdir(), "timekit-helm-"));
+  try {
+    const file = join(dir, "values.json");
+    await Bun.write(file, JSON.stringify(values));
+    const args = ["template", release, chart, "--namespace", namespace, "--kube-version", KUBE_VERSION];
+    return await runChecked([helm, ...args, "--values", file], { timeoutMs: 60_000 });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Both charts through `helm template`, test hooks included. */
+export async function renderHelm(input: RenderInput): Promise<Rendered> {
+  const manifests: string[] = [];
+  for (const { release, chart, namespace, values } of helmReleases(input)) {
+    manifests.push(await helmTemplate(release, chart, namespace, values));
+  }
+  const manifest = manifests.join("\n");
+  return { manifest, objects: parseManifests(manifest, `helm template (${input.overlay})`) };
+}
+
+/** The input the base manifests and the charts' defaults describe. */
+export function defaultInput(overrides: Partial<RenderInput> = {}): RenderInput {
+  const service = (name: ServiceName): ServiceRenderInput => ({ image: BASE_IMAGES[name], tag: "1.0.0", replicas: 1 });
+  return {
+    namespace: "timekit",
+    overlay: "base",
+    services: { service1: service("service1"), service2: service("service2") },
+    ...overrides,
+  };
+}
