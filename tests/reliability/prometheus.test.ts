@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Subprocess } from "bun";
+import { freePort, type ServiceProcess, startService, stopAll } from "../integration/processes";
+
+const binary = Bun.which("prometheus");
+const missing = binary === null;
+if (missing) {
+  if (Bun.env.CI === "true")
+    throw new Error("prometheus is not installed; CI installs it with `apt-get install prometheus`");
+  console.log("skipping the Prometheus test: no `prometheus` binary on PATH (apt-get install prometheus)");
+}
+
+let service1: ServiceProcess;
+let service2: ServiceProcess;
+let prometheus: Subprocess | undefined;
+let prometheusUrl = "";
+const dataDir = mkdtempSync(join(tmpdir(), "timekit-prometheus-"));
+
+async function query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
+  const response = await fetch(`${prometheusUrl}/api/v1/query?${new URLSearchParams({ query: promql })}`);
+  const body = (await response.json()) as { status: string; data: { result: never[] } };
+  expect(body.status).toBe("success");
+  return body.data.result;
+}
+
+beforeAll(async () => {
+  if (missing) return;
+  service1 = await startService("service1");
+  service2 = await startService("service2", { SERVICE1_URL: service1.url });
+  const port = freePort();
+  prometheusUrl = `http://127.0.0.1:${port}`;
+  const config = join(dataDir, "prometheus.yml");
+  await Bun.write(
+    config,
+    [
+      "global: { scrape_interval: 1s, evaluation_interval: 1s }",
+      "scrape_configs:",
+      "  - job_name: timekit",
+      "    static_configs:",
+      `      - targets: ["127.0.0.1:${service1.port}", "127.0.0.1:${service2.port}"]`,
+      "",
+    ].join("\n"),
+  );
+  prometheus = Bun.spawn(
+    [
+      binary as string,
+      `--config.file=${config}`,
+      `--storage.tsdb.path=${join(dataDir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+    ],
+    { stdout: "ignore", stderr: "ignore" },
+  );
+  for (let i = 0; i < 100; i++) {
+    const ready = await fetch(`${prometheusUrl}/-/ready`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ready) return;
+    await Bun.sleep(100);
+  }
+  throw new Error("Prometheus did not become ready within 10 s");
+}, 20_000);
+
+afterAll(async () => {
+  prometheus?.kill();
+  await prometheus?.exited;
+  if (service1) await stopAll([service1, service2]);
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+test.skipIf(missing)(
+  "a real Prometheus scrapes both services under load and answers request rate and p99",
+  async () => {
+    const until = Date.now() + 7000;
+    let sent = 0;
+    const client = async () => {
+      while (Date.now() < until) {
+        const response = await fetch(`${service2.url}/v1/format`);
+        expect(response.status).toBe(200);
+        sent++;
+      }
+    };
+    await Promise.all(Array.from({ length: 4 }, client));
+    await Bun.sleep(1500);
+
+    const up = await query('up{job="timekit"}');
+    expect(up.map((sample) => sample.value[1])).toEqual(["1", "1"]);
+
+    const rate = await query('sum by (service) (rate(http_requests_total{route="/v1/format"}[10s]))');
+    const service2Rate = Number(rate.find((sample) => sample.metric.service === "service2")?.value[1]);
+    expect(service2Rate).toBeGreaterThan(0);
+
+    const p99 = await query(
+      'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="service2",route="/v1/format"}[10s])))',
+    );
+    const seconds = Number(p99[0]?.value[1]);
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds).toBeLessThan(5);
+
+    const upstream = await query('sum(upstream_requests_total{outcome="ok"})');
+    expect(Number(upstream[0]?.value[1])).toBeGreaterThan(0);
+
+    const total = await query('sum(http_requests_total{service="service2",route="/v1/format"})');
+    expect(Number(total[0]?.value[1])).toBeGreaterThanOrEqual(sent * 0.5);
+    console.log(
+      `prometheus: ${sent} requests, service2 rate ${service2Rate.toFixed(0)}/s, p99 ${(seconds * 1000).toFixed(1)} ms`,
+    );
+  },
+  30_000,
+);
