@@ -12,7 +12,8 @@ export const baseSettings = {
     default: 16384,
     minimum: 256,
     maximum: 1048576,
-    description: "Largest request body accepted; bigger bodies get 413 (a chunked body that declares no length is cut at twice this).",
+    description:
+      "Largest request body accepted; bigger bodies get 413 (a chunked body that declares no length is cut at twice this).",
   }),
   SHUTDOWN_DELAY_MS: setting.duration({
     default: 0,
