@@ -7,9 +7,11 @@
  *
  * Why these lists:
  * - A service's inputs are what can change the bytes of its image: its own folder, the shared
- *   runtime compiled into it, and the root files that steer install and build (lockfile,
- *   workspace manifest, compiler and Bun settings, the Dockerfile, what the build context
- *   excludes, and the build script).
+ *   runtime compiled into it, the root files that steer install and build (lockfile, workspace
+ *   manifest, compiler and Bun settings, the Dockerfile, the .dockerignore allowlist that makes
+ *   the build context, the build script), and the code the Dockerfile's builder stage runs to
+ *   lay out the image's filesystem. tests/release/services.test.ts keeps these lists in step
+ *   with the .dockerignore allowlist and with each service's real import graph.
  * - service2 imports service1's contract (route path + response schema) and nothing else of
  *   service1, so only `service1/src/contract.ts` belongs to service2. A change anywhere else in
  *   service1 must not give service2 a new version.
@@ -40,17 +42,21 @@ export const ROOT_BUILD_INPUTS = [
   "scripts/build.ts",
 ] as const;
 
+/** What the Dockerfile's builder stage runs (`bun lib/docker/builder-stage.ts`) and imports. */
+export const IMAGE_BUILDER_CODE = ["lib/docker/builder-stage.ts", "lib/docker/rootfs.ts", "lib/docker/elf.ts"] as const;
+
 const SHARED_PACKAGES = ["packages/runtime/"] as const;
 
 /** Paths whose changes can alter a service's image: they count towards its version. */
 export const RELEASE_PATHS: Readonly<Record<ServiceName, readonly string[]>> = {
-  service1: ["service1/", ...SHARED_PACKAGES, ...ROOT_BUILD_INPUTS],
-  service2: ["service2/", ...SHARED_PACKAGES, "service1/src/contract.ts", ...ROOT_BUILD_INPUTS],
+  service1: ["service1/", ...SHARED_PACKAGES, ...ROOT_BUILD_INPUTS, ...IMAGE_BUILDER_CODE],
+  service2: ["service2/", ...SHARED_PACKAGES, "service1/src/contract.ts", ...ROOT_BUILD_INPUTS, ...IMAGE_BUILDER_CODE],
 };
 
 /** Paths that go into no image but test or ship every image: CI re-verifies all services. */
 export const PIPELINE_PATHS = [
   "deploy.ts",
+  "scripts/builder-image.ts",
   "compose.yaml",
   "lib/",
   "tests/docker/",

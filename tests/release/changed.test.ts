@@ -1,11 +1,14 @@
 /** Which services a file or a change belongs to, for versioning and for CI. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { detectChangedServices, githubOutputLines, servicesTouchedBy } from "../../lib/release/changed";
 import { fileBelongsTo, type ServiceName } from "../../lib/release/services";
 import { createGitFixture, type GitFixture } from "./git-fixture";
+
+// Real repositories and script runs: git and Bun processes take seconds on a busy machine.
+setDefaultTimeout(60_000);
 
 const SCRIPT = join(import.meta.dir, "..", "..", "scripts", "changed-services.ts");
 
@@ -23,6 +26,8 @@ describe("which service a file belongs to", () => {
     ["Dockerfile", ["service1", "service2"], ["service1", "service2"]],
     [".dockerignore", ["service1", "service2"], ["service1", "service2"]],
     ["scripts/build.ts", ["service1", "service2"], ["service1", "service2"]],
+    ["lib/docker/rootfs.ts", ["service1", "service2"], ["service1", "service2"]],
+    ["lib/docker/engine.ts", [], ["service1", "service2"]],
     // Pipeline files re-run every Docker suite but never bump a version.
     ["deploy.ts", [], ["service1", "service2"]],
     ["compose.yaml", [], ["service1", "service2"]],

@@ -1,10 +1,13 @@
 /** `deploy.ts version` as a process: output, --write, --tag, and exit code 2 for usage mistakes. */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { VersionReport } from "../../lib/release/commands/version";
 import { createGitFixture, type GitFixture } from "./git-fixture";
+
+// Each case starts Bun and git processes: seconds apiece on a busy 2-core machine.
+setDefaultTimeout(60_000);
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const STANDALONE = join(import.meta.dir, "fixtures", "version-command.ts");

@@ -1,10 +1,13 @@
 /** Versioning against real git histories: each service is versioned from its own paths only. */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ServiceName } from "../../lib/release/services";
 import { createReleaseTag, planRelease, writeServiceVersion } from "../../lib/release/version";
 import { createGitFixture, type GitFixture } from "./git-fixture";
+
+// Each case makes a repository with several git processes: seconds on a busy 2-core machine.
+setDefaultTimeout(60_000);
 
 const fixtures: GitFixture[] = [];
 afterEach(async () => {
