@@ -78,6 +78,7 @@ export function createApp({ config, logger, lifecycle, info, fetch }: Service2De
   const service1 = new Service1Client({
     baseUrl: config.SERVICE1_URL,
     timeoutMs: config.SERVICE1_TIMEOUT_MS,
+    attemptTimeoutMs: config.SERVICE1_ATTEMPT_TIMEOUT_MS,
     retries: config.SERVICE1_RETRIES,
     backoffMs: config.SERVICE1_RETRY_BACKOFF_MS,
     logger,

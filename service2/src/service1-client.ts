@@ -7,7 +7,12 @@ export interface Service1ClientOptions {
   baseUrl: string;
   /** Budget for the whole call, retries included: the caller always has an answer by then. */
   timeoutMs: number;
-  /** Extra attempts after a connection failure or a 502/503/504 from service1. */
+  /**
+   * Budget for one attempt. A connection to an address that vanished (a replaced replica still in
+   * a DNS cache) hangs rather than failing; giving up on the attempt and retrying finds a live one.
+   */
+  attemptTimeoutMs: number;
+  /** Extra attempts after a connection failure, an attempt timeout or a 502/503/504 from service1. */
   retries: number;
   /** First backoff; doubles each retry, with full jitter, never past the budget. */
   backoffMs: number;
@@ -99,7 +104,7 @@ export class Service1Client {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) break;
-      const result = await this.attempt(request, requestId, remaining, parse);
+      const result = await this.attempt(request, requestId, Math.min(remaining, this.options.attemptTimeoutMs), parse);
       if (!(result instanceof Attempt)) {
         this.record(operation, "ok", started);
         return result;
@@ -112,10 +117,12 @@ export class Service1Client {
       );
     }
 
-    const failure = last ?? new Attempt("timeout", `no answer within ${timeoutMs} ms`, false);
-    const outcome = performance.now() >= deadline ? "timeout" : failure.outcome;
-    this.record(operation, outcome, started);
-    throw this.toHttpError(outcome, failure.detail);
+    const failure =
+      last === undefined || performance.now() >= deadline
+        ? new Attempt("timeout", `within ${timeoutMs} ms`, false)
+        : last;
+    this.record(operation, failure.outcome, started);
+    throw this.toHttpError(failure.outcome, failure.detail);
   }
 
   private async attempt<T>(
@@ -134,7 +141,7 @@ export class Service1Client {
       });
     } catch (error) {
       if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
-        return new Attempt("timeout", `no answer within ${this.options.timeoutMs} ms`, false);
+        return new Attempt("timeout", `within the ${Math.round(remainingMs)} ms attempt timeout`, true);
       }
       const code = (error as { code?: string }).code ?? (error as Error).message;
       return new Attempt("unavailable", `cannot connect (${code})`, true);
@@ -154,7 +161,7 @@ export class Service1Client {
         : parsed;
     } catch (error) {
       if (error instanceof DOMException && error.name === "TimeoutError") {
-        return new Attempt("timeout", `no answer within ${this.options.timeoutMs} ms`, false);
+        return new Attempt("timeout", `within the ${Math.round(remainingMs)} ms attempt timeout`, true);
       }
       return new Attempt("bad_response", `answer could not be read (${(error as Error).message})`, false);
     }
@@ -169,7 +176,7 @@ export class Service1Client {
     const where = `service1 at ${this.baseUrl}`;
     switch (outcome) {
       case "timeout":
-        return new HttpError(504, "UPSTREAM_TIMEOUT", `${where} did not answer within ${this.options.timeoutMs} ms`);
+        return new HttpError(504, "UPSTREAM_TIMEOUT", `${where} did not answer ${detail}`);
       case "unavailable":
         return new HttpError(503, "UPSTREAM_UNAVAILABLE", `${where} is unavailable: ${detail}`);
       case "bad_response":

@@ -10,11 +10,17 @@ export const settings = t.Object({
     maximum: 60000,
     description: "Budget for one call to service1, retries included; past it the caller gets 504.",
   }),
+  SERVICE1_ATTEMPT_TIMEOUT_MS: setting.duration({
+    default: 400,
+    minimum: 10,
+    maximum: 60000,
+    description: "Budget for one attempt, within SERVICE1_TIMEOUT_MS; an attempt past it is abandoned and retried.",
+  }),
   SERVICE1_RETRIES: setting.integer({
     default: 2,
     minimum: 0,
     maximum: 5,
-    description: "Extra attempts after a connection failure or a 502/503/504 from service1.",
+    description: "Extra attempts after a connection failure, an attempt timeout or a 502/503/504 from service1.",
   }),
   SERVICE1_RETRY_BACKOFF_MS: setting.duration({
     default: 25,

@@ -215,6 +215,43 @@ describe("when service1 misbehaves", () => {
     expect(attempts).toBe(3);
   });
 
+  test("an attempt that hangs is abandoned at the attempt timeout and retried", async () => {
+    let attempts = 0;
+    const url = upstream(async () => {
+      if (++attempts === 1) await Bun.sleep(3000);
+      return Response.json(timestamp);
+    });
+    const { app } = makeService2({
+      SERVICE1_URL: url,
+      SERVICE1_TIMEOUT_MS: "2000",
+      SERVICE1_ATTEMPT_TIMEOUT_MS: "100",
+    });
+    const started = performance.now();
+    const response = await call(app, "/v1/format");
+    expect(response.status).toBe(200);
+    expect(attempts).toBe(2);
+    expect(performance.now() - started).toBeLessThan(1500);
+  });
+
+  test("every attempt hanging ends in 504 once the whole budget is spent", async () => {
+    let attempts = 0;
+    const url = upstream(async () => {
+      attempts++;
+      await Bun.sleep(3000);
+      return Response.json(timestamp);
+    });
+    const { app } = makeService2({
+      SERVICE1_URL: url,
+      SERVICE1_TIMEOUT_MS: "1000",
+      SERVICE1_ATTEMPT_TIMEOUT_MS: "100",
+      SERVICE1_RETRIES: "2",
+    });
+    const response = await call(app, "/v1/format");
+    expect(response.status).toBe(504);
+    expect((await json(response)).error.message).toContain("did not answer within the 100 ms attempt timeout");
+    expect(attempts).toBe(3);
+  });
+
   test("a 500 is not retried: it is not a transient failure", async () => {
     let attempts = 0;
     const url = upstream(() => {

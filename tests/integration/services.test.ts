@@ -80,7 +80,11 @@ describe("two real processes", () => {
   });
 
   test("SIGTERM while requests are in flight: they complete, new connections are refused, exit 0", async () => {
-    const { service1, service2 } = await pair({ SERVICE1_TIMEOUT_MS: "8000", DRAIN_TIMEOUT_MS: "8000" });
+    const { service1, service2 } = await pair({
+      SERVICE1_TIMEOUT_MS: "8000",
+      SERVICE1_ATTEMPT_TIMEOUT_MS: "8000",
+      DRAIN_TIMEOUT_MS: "8000",
+    });
     service1.process.kill("SIGSTOP");
     const inFlight = Array.from({ length: 5 }, () => fetch(`${service2.url}/v1/format`).then((r) => r.status));
     await Bun.sleep(300);
