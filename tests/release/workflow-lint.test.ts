@@ -50,6 +50,24 @@ describe("actionlint", () => {
     expect(result.output).toContain('property "evnt" is not defined');
   });
 
+  test("scripts/check-workflows.ts: exit 0 on the repository, 1 naming each broken rule", async () => {
+    const script = join(REPO_ROOT, "scripts", "check-workflows.ts");
+    const check = async (args: string[]) => {
+      const child = Bun.spawn([process.execPath, script, ...args], { cwd: REPO_ROOT, stdout: "pipe", stderr: "pipe" });
+      const [stdout, exitCode] = await Promise.all([new Response(child.stdout).text(), child.exited]);
+      return { stdout, exitCode };
+    };
+    const clean = await check(hasShellcheck ? [] : ["--no-shellcheck"]);
+    expect(clean.stdout).toMatch(/check-workflows: \d+ workflow\(s\) .*; 0 finding\(s\)/);
+    expect(clean.exitCode).toBe(0);
+
+    const broken = await check([`--dir=${join(scratch, ".github", "workflows")}`, "--no-shellcheck"]);
+    expect(broken.exitCode).toBe(1);
+    for (const rule of ["read-only-permissions", "concurrency", "job-timeouts", "actionlint"]) {
+      expect(broken.stdout).toContain(`[${rule}]`);
+    }
+  });
+
   test("exits 0 having checked nothing when the glob matches no file: hence the count above", async () => {
     const result = await runActionlint(scratch, "no/such/dir/*.yml");
     expect(result.exitCode).toBe(0);

@@ -80,9 +80,10 @@ export async function runVersion(options: VersionOptions): Promise<VersionReport
   const service = requireChoice("service", options.service, SERVICES);
   const root = await repositoryRoot(options.cwd);
   const plan = await planRelease(root, service);
-  const written = options.write && plan.next ? await writeServiceVersion(root, service, plan.next.version) : [];
+  // Tag first: it is the step that can be refused (the tag exists), and then nothing has changed.
   const tagged = options.tag && plan.next !== null;
   if (tagged) await createReleaseTag(root, plan);
+  const written = options.write && plan.next ? await writeServiceVersion(root, service, plan.next.version) : [];
   return versionReport(plan, written, tagged);
 }
 
