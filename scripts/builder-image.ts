@@ -1,0 +1,28 @@
+/**
+ * Assembles the shell-less Bun builder image from the Bun installed here, for machines that
+ * cannot pull `oven/bun`: `bun scripts/builder-image.ts [--tag=T] [--force]`.
+ * Skips the work when the tag already exists (use --force after upgrading Bun).
+ */
+import { parseArgs } from "node:util";
+import { ensureBuilderImage } from "../lib/docker/builder";
+import { DockerError } from "../lib/docker/engine";
+
+const { values } = parseArgs({
+  options: {
+    tag: { type: "string" },
+    force: { type: "boolean", default: false },
+    verbose: { type: "boolean", default: false },
+  },
+});
+
+try {
+  const image = await ensureBuilderImage({
+    ...(values.tag ? { tag: values.tag } : {}),
+    force: values.force,
+    ...(values.verbose ? { onProgress: (line: string) => console.error(line) } : {}),
+  });
+  console.log(`${image.tag} ${image.built ? "built" : "already present"} (${image.id})`);
+} catch (error) {
+  console.error(`builder-image: ${error instanceof DockerError ? error.message : String(error)}`);
+  process.exit(1);
+}
