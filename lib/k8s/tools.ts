@@ -56,8 +56,18 @@ export async function runChecked(command: readonly string[], options: RunOptions
   return output.stdout;
 }
 
+let kubectl: Promise<string> | undefined;
+
 /** `kubectl` from KUBECTL or PATH; it renders kustomizations offline (`kubectl kustomize`). */
-export async function findKubectl(): Promise<string> {
+export function findKubectl(): Promise<string> {
+  kubectl ??= locateKubectl();
+  kubectl.catch(() => {
+    kubectl = undefined;
+  });
+  return kubectl;
+}
+
+async function locateKubectl(): Promise<string> {
   const bin = Bun.env.KUBECTL || Bun.which("kubectl");
   if (bin) {
     const output = await run([bin, "version", "--client", "--output=json"], { timeoutMs: 15_000 }).catch(() => null);

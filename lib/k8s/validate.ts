@@ -72,7 +72,8 @@ function loadTypes(): TypeIndex {
   );
   const source = entries
     .map(
-      ({ apiVersion, kind }, index) => `import type { I${kind} as T${index} } from "kubernetes-models/${apiVersion}";`,
+      ({ apiVersion, kind }, index) =>
+        `import type { I${kind} as T${index} } from "kubernetes-models/${apiVersion}/${kind}";`,
     )
     .concat(entries.map((_, index) => `export type K${index} = T${index};`))
     .join("\n");
@@ -85,6 +86,8 @@ function loadTypes(): TypeIndex {
     noEmit: true,
     skipLibCheck: true,
     types: [],
+    // The model declarations need only the basic types; the full ESNext library triples the load time.
+    lib: ["lib.es5.d.ts"],
   };
   const host = ts.createCompilerHost(options);
   const { getSourceFile, fileExists } = host;
@@ -127,11 +130,15 @@ function distance(a: string, b: string): number {
   return row[b.length] ?? 0;
 }
 
+/** The declared field a typo most likely meant: a close spelling, or a longer name it begins. */
 function suggestion(key: string, known: readonly string[]): string {
+  const lower = key.toLowerCase();
   const best = known
-    .map((name) => ({ name, score: distance(key.toLowerCase(), name.toLowerCase()) }))
+    .map((name) => ({ name, score: distance(lower, name.toLowerCase()) }))
     .sort((x, y) => x.score - y.score)[0];
-  return best && best.score <= Math.max(2, Math.floor(key.length / 4)) ? ` (did you mean ${best.name}?)` : "";
+  if (best && best.score <= Math.max(2, Math.floor(key.length / 4))) return ` (did you mean ${best.name}?)`;
+  const extended = key.length >= 6 ? known.find((name) => name.toLowerCase().startsWith(lower)) : undefined;
+  return extended ? ` (did you mean ${extended}?)` : "";
 }
 
 function walk(checker: ts.TypeChecker, value: unknown, declared: ts.Type, path: string, found: string[]): void {

@@ -1,0 +1,69 @@
+import { expect, test } from "bun:test";
+import { join } from "node:path";
+import { parse } from "yaml";
+import { type K8sObject, parseManifests } from "../../lib/k8s/objects";
+import { checkPolicy, formatViolations } from "../../lib/k8s/policy";
+import { K8S_DIR, LOCAL_NODE_PORT, OVERLAYS } from "../../lib/k8s/render";
+import { runChecked } from "../../lib/k8s/tools";
+import { formatProblems, validateObjects } from "../../lib/k8s/validate";
+import { describeWith, RENDER_TIMEOUT_MS, tool } from "./support";
+
+const dirOf = (overlay: string) => (overlay === "base" ? join(K8S_DIR, "base") : join(K8S_DIR, "overlays", overlay));
+
+async function kustomize(overlay: string): Promise<K8sObject[]> {
+  return parseManifests(await runChecked([tool("kubectl"), "kustomize", dirOf(overlay)]), overlay);
+}
+
+function service2(objects: K8sObject[]) {
+  return objects.find((o) => o.kind === "Service" && o.metadata.name === "service2")?.spec as {
+    type: string;
+    ports: { nodePort?: number }[];
+  };
+}
+
+describeWith(["kubectl"], "kustomize overlays", () => {
+  for (const overlay of OVERLAYS) {
+    test(
+      `kubectl kustomize ${overlay === "base" ? "k8s/base" : `k8s/overlays/${overlay}`} renders valid objects that pass the policy`,
+      async () => {
+        const objects = await kustomize(overlay);
+        const kinds = new Set(objects.map((o) => o.kind));
+        for (const kind of [
+          "Namespace",
+          "ConfigMap",
+          "Deployment",
+          "Service",
+          "NetworkPolicy",
+          "PodDisruptionBudget",
+        ]) {
+          expect(kinds).toContain(kind);
+        }
+        expect(kinds).toContain("HorizontalPodAutoscaler");
+        expect(formatProblems(await validateObjects(objects))).toBe("");
+        expect(formatViolations(checkPolicy(objects))).toBe("");
+      },
+      RENDER_TIMEOUT_MS,
+    );
+  }
+
+  test(
+    "each local overlay exposes service2 the way its cluster can reach it",
+    async () => {
+      const [base, kind, minikube, desktop] = await Promise.all(OVERLAYS.map(kustomize));
+      expect(service2(base as K8sObject[]).type).toBe("ClusterIP");
+      for (const objects of [kind, minikube]) {
+        expect(service2(objects as K8sObject[]).type).toBe("NodePort");
+        expect(service2(objects as K8sObject[]).ports[0]?.nodePort).toBe(LOCAL_NODE_PORT);
+      }
+      expect(service2(desktop as K8sObject[]).type).toBe("LoadBalancer");
+    },
+    RENDER_TIMEOUT_MS,
+  );
+
+  test("the kind cluster config publishes the node port on loopback only", async () => {
+    const cluster = parse(await Bun.file(join(K8S_DIR, "overlays", "kind", "cluster.yaml")).text());
+    expect(cluster.nodes[0].extraPortMappings).toEqual([
+      { containerPort: LOCAL_NODE_PORT, hostPort: LOCAL_NODE_PORT, listenAddress: "127.0.0.1", protocol: "TCP" },
+    ]);
+  });
+});

@@ -1,0 +1,64 @@
+import { expect, test } from "bun:test";
+import { deflateRawSync } from "node:zlib";
+import { findHelm, HELM_VERSION } from "../../lib/k8s/helm";
+import { run } from "../../lib/k8s/tools";
+import { extractZipEntry } from "../../lib/k8s/zip";
+import { describeWith } from "./support";
+
+/** A minimal ZIP (one local header + central directory + end record per the APPNOTE layout). */
+function zip(entries: { name: string; data: Buffer; deflate: boolean }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data, deflate } of entries) {
+    const body = deflate ? deflateRawSync(data) : data;
+    const nameBytes = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(deflate ? 8 : 0, 8);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(nameBytes.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(deflate ? 8 : 0, 10);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(nameBytes.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, nameBytes, body);
+    centrals.push(central, nameBytes);
+    offset += local.length + nameBytes.length + body.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+test("extractZipEntry reads stored and deflated entries, and names what is missing or broken", () => {
+  const text = Buffer.from("helm binary stand-in ".repeat(200));
+  const archive = zip([
+    { name: "helm/", data: Buffer.alloc(0), deflate: false },
+    { name: "kubectl/kubectl", data: Buffer.from("kubectl"), deflate: false },
+    { name: "helm/helm", data: text, deflate: true },
+  ]);
+  expect(extractZipEntry(archive, "helm/helm").equals(text)).toBe(true);
+  expect(extractZipEntry(archive, "kubectl/kubectl").toString()).toBe("kubectl");
+  expect(() => extractZipEntry(archive, "helm/missing")).toThrow("has no entry helm/missing");
+  expect(() => extractZipEntry(Buffer.from("not a zip at all, not even close"), "x")).toThrow("not a ZIP archive");
+});
+
+describeWith(["helm"], "helm binary", () => {
+  test("findHelm is idempotent and returns a helm 3.14+ that runs", async () => {
+    const [first, second] = await Promise.all([findHelm(), findHelm()]);
+    expect(second).toBe(first);
+    const version = await run([first, "version", "--short"]);
+    expect(version.stdout).toMatch(/^v(3\.(1[4-9]|[2-9]\d)|[4-9])\./);
+    if (first.includes(`helm-v${HELM_VERSION}`)) expect(version.stdout).toStartWith(`v${HELM_VERSION}`);
+  });
+});
