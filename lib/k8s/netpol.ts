@@ -73,7 +73,8 @@ export class NetworkPolicies {
   private selectingPolicies(pod: Endpoint, direction: Direction) {
     if (pod.kind !== "pod") return [];
     return this.policies.filter(({ namespace, spec }) => {
-      const types = spec.policyTypes ?? (spec.egress ? ["Ingress", "Egress"] : ["Ingress"]);
+      // The API's defaulting: Ingress always, Egress when egress rules are given.
+      const types = spec.policyTypes ?? (spec.egress?.length ? ["Ingress", "Egress"] : ["Ingress"]);
       return namespace === pod.namespace && types.includes(direction) && selectorMatches(spec.podSelector, pod.labels);
     });
   }

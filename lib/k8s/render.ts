@@ -5,16 +5,13 @@
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { findHelm } from "./helm";
 import { type K8sObject, parseManifests } from "./objects";
+import { CHARTS_DIR, K8S_DIR } from "./paths";
 import { resolveEnv, SERVICES, type ServiceName, settingsOf } from "./settings";
 import { findKubectl, runChecked } from "./tools";
-
-export const REPO_ROOT = resolve(import.meta.dir, "../..");
-export const K8S_DIR = join(REPO_ROOT, "k8s");
-export const CHARTS_DIR = join(REPO_ROOT, "charts");
 
 export const OVERLAYS = ["base", "kind", "minikube", "docker-desktop"] as const;
 export type Overlay = (typeof OVERLAYS)[number];
@@ -198,7 +195,7 @@ function kustomizePatches(service: ResolvedService, ingress: RenderInput["ingres
 }
 
 /** The temporary kustomization: the overlay plus the input's namespace, images, replicas and settings. */
-export function kustomization(input: RenderInput, services: readonly ResolvedService[], dir: string): object {
+function kustomization(input: RenderInput, services: readonly ResolvedService[], dir: string): object {
   return {
     apiVersion: "kustomize.config.k8s.io/v1beta1",
     kind: "Kustomization",

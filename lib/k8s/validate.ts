@@ -8,7 +8,7 @@
 import { join } from "node:path";
 import ts from "typescript";
 import { type K8sObject, objectId } from "./objects";
-import { REPO_ROOT } from "./render";
+import { REPO_ROOT } from "./paths";
 
 export interface SchemaProblem {
   /** `Kind/namespace/name`. */

@@ -1,7 +1,11 @@
 import { expect, test } from "bun:test";
-import { defaultInput, OVERLAYS } from "../../lib/k8s/render";
+import { join } from "node:path";
+import { parseManifests } from "../../lib/k8s/objects";
+import { CHARTS_DIR, K8S_DIR } from "../../lib/k8s/paths";
+import { defaultInput, KUBE_VERSION, OVERLAYS } from "../../lib/k8s/render";
+import { runChecked } from "../../lib/k8s/tools";
 import { posture } from "./posture";
-import { customInput, describeWith, RENDER_TIMEOUT_MS, rendered } from "./support";
+import { customInput, describeWith, RENDER_TIMEOUT_MS, rendered, tool } from "./support";
 
 describeWith(["kubectl", "helm"], "raw manifests and Helm agree", () => {
   for (const overlay of OVERLAYS) {
@@ -21,6 +25,31 @@ describeWith(["kubectl", "helm"], "raw manifests and Helm agree", () => {
       );
     }
   }
+
+  test(
+    "`kubectl apply -k k8s/base` and `helm install` with no values deploy the same thing",
+    async () => {
+      const raw = await runChecked([tool("kubectl"), "kustomize", join(K8S_DIR, "base")]);
+      const charts = await Promise.all(
+        ["service1", "service2"].map((service) =>
+          runChecked([
+            tool("helm"),
+            "template",
+            service,
+            join(CHARTS_DIR, service),
+            "-n",
+            "timekit",
+            "--kube-version",
+            KUBE_VERSION,
+          ]),
+        ),
+      );
+      expect(posture(parseManifests(charts.join("\n---\n"), "charts"))).toEqual(
+        posture(parseManifests(raw, "k8s/base")),
+      );
+    },
+    RENDER_TIMEOUT_MS,
+  );
 
   test(
     "the summary tells the paths apart: service2 is open, service1 only to service2, neither to the internet",

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseManifests } from "../../lib/k8s/objects";
-import { defaultInput, REPO_ROOT } from "../../lib/k8s/render";
+import { REPO_ROOT } from "../../lib/k8s/paths";
+import { defaultInput } from "../../lib/k8s/render";
 import { describeWith, RENDER_TIMEOUT_MS } from "./support";
 
 const CLI = join(REPO_ROOT, "lib", "k8s", "cli.ts");

@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { parseManifests } from "../../lib/k8s/objects";
+import { CHARTS_DIR } from "../../lib/k8s/paths";
 import { checkPolicy, formatViolations } from "../../lib/k8s/policy";
-import { CHARTS_DIR, KUBE_VERSION } from "../../lib/k8s/render";
+import { KUBE_VERSION } from "../../lib/k8s/render";
 import { SERVICES } from "../../lib/k8s/settings";
 import { run } from "../../lib/k8s/tools";
 import { formatProblems, validateObjects } from "../../lib/k8s/validate";

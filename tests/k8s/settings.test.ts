@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { CHARTS_DIR, K8S_DIR } from "../../lib/k8s/render";
+import { CHARTS_DIR, K8S_DIR } from "../../lib/k8s/paths";
 import { defaultEnv, SERVICES, settingsOf, valueKey } from "../../lib/k8s/settings";
 
 // The manifests and charts restate each service's settings; these tests keep them equal to the
