@@ -61,10 +61,14 @@ describeWith(["kubectl"], "kustomize overlays", () => {
     RENDER_TIMEOUT_MS,
   );
 
-  test("the kind cluster config publishes the node port on loopback only", async () => {
-    const cluster = parse(await Bun.file(join(K8S_DIR, "overlays", "kind", "cluster.yaml")).text());
-    expect(cluster.nodes[0].extraPortMappings).toEqual([
-      { containerPort: LOCAL_NODE_PORT, hostPort: LOCAL_NODE_PORT, listenAddress: "127.0.0.1", protocol: "TCP" },
-    ]);
+  test("both kind cluster configs publish the node port on loopback only; the CI one leaves the CNI to Calico", async () => {
+    const read = async (file: string) => parse(await Bun.file(join(K8S_DIR, "overlays", "kind", file)).text());
+    const [plain, calico] = await Promise.all([read("cluster.yaml"), read("cluster-calico.yaml")]);
+    for (const cluster of [plain, calico]) {
+      expect(cluster.nodes[0].extraPortMappings).toEqual([
+        { containerPort: LOCAL_NODE_PORT, hostPort: LOCAL_NODE_PORT, listenAddress: "127.0.0.1", protocol: "TCP" },
+      ]);
+    }
+    expect(calico.networking).toEqual({ disableDefaultCNI: true, podSubnet: "192.168.0.0/16" });
   });
 });

@@ -5,7 +5,7 @@
 
 {{/*
 Full name: the release name when it already contains the chart name (so `helm install service2`
-gives Service "service2", the host service2's default SERVICE1_URL uses), else release-chart.
+gives Service "service2"), else release-chart.
 */}}
 {{- define "service2.fullname" -}}
 {{- if .Values.fullnameOverride }}
