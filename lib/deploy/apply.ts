@@ -87,7 +87,7 @@ export async function apply(plan: Plan, ctx: Context, opts: LockOptions & { acti
         const s = plan.services[service];
         const resolved = await p.step(
           `${service} ${s.version}: ${s.source.kind === "build" ? "build" : "resolve"} image`,
-          () => resolveImage(s, { quiet: ctx.progress === undefined }),
+          () => resolveImage(s, { note: (line) => p.note(line) }),
         );
         desired[service] = stateOf(resolved);
         p.note(`${service}: ${resolved.image} (${resolved.digest})`);

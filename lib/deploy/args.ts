@@ -106,3 +106,18 @@ export const upArgs = {
   ...lockArgs,
   ...commonArgs,
 } as const satisfies ArgsDef;
+
+/** `build`, `publish`, `promote`: one service, one release version. */
+export const releaseArgs = {
+  service: { type: "string", description: "service1 or service2 (required)", valueHint: "service1|service2" },
+  version: {
+    type: "string",
+    description: "Release version X.Y.Z or X.Y.Z-pre.N (a leading v is dropped)",
+    valueHint: "X.Y.Z",
+  },
+} as const satisfies ArgsDef;
+
+export const releaseOutputArgs = {
+  ...jsonArg,
+  quiet: { type: "boolean", description: "Print only errors and the final result" },
+} as const satisfies ArgsDef;

@@ -17,6 +17,9 @@ export const subCommands = {
   status: () => load(import("./commands/status")),
   history: () => load(import("./commands/history")),
   rollback: () => load(import("./commands/rollback")),
+  build: () => load(import("./commands/build")),
+  publish: () => load(import("./commands/publish")),
+  promote: () => load(import("./commands/promote")),
   version: () => load(import("../release/commands/version")),
 } satisfies Record<string, () => Promise<CommandDef<ArgsDef>>>;
 

@@ -6,31 +6,19 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
+import { DockerError } from "../docker/engine";
+import { buildImage } from "../docker/images";
 import { inspectImage, run } from "./docker";
 import { DeployError, ExitCode } from "./errors";
 import type { ServiceName } from "./params";
 import { LOCAL_REPO, type ServicePlan } from "./plan";
+import { KNOWN_GOOD_VERSION } from "./versions";
 
-/**
- * The team's dev image builder (lib/docker/images.ts, issue 3). Typed here as the interface this
- * module needs, so the deploy CLI does not depend on its other exports.
- */
-export type BuildImageFn = (options: { service: ServiceName; tag?: string; quiet?: boolean }) => Promise<unknown>;
-
-async function loadBuilder(): Promise<BuildImageFn> {
-  // Resolved at run time: the builder lives in another engineer's module.
-  const path = "../docker/images.ts";
-  try {
-    const mod = (await import(path)) as { buildImage?: BuildImageFn };
-    if (typeof mod.buildImage === "function") return mod.buildImage;
-  } catch {
-    // fall through
-  }
-  throw new DeployError(
-    "building dev images needs lib/docker/images.ts (buildImage), which is not in this checkout",
-    ExitCode.failed,
-    "deploy a published version instead (e.g. --version_service1=1.0 --registry=...)",
-  );
+/** A DockerError from the image library as this CLI's exit-1 error, its fix on its own line. */
+export function fromDockerError(error: unknown): unknown {
+  if (!(error instanceof DockerError)) return error;
+  const message = error.fix ? error.message.slice(0, error.message.lastIndexOf("\n  fix: ")) : error.message;
+  return new DeployError(message, ExitCode.failed, error.fix);
 }
 
 async function sha256File(path: string): Promise<string> {
@@ -48,14 +36,15 @@ async function pin(service: ServiceName, version: string, id: string): Promise<s
   return ref;
 }
 
-export async function resolveImage(s: ServicePlan, opts: { quiet: boolean }): Promise<ServicePlan> {
+export async function resolveImage(s: ServicePlan, opts: { note?: (line: string) => void } = {}): Promise<ServicePlan> {
   switch (s.source.kind) {
     case "build": {
-      const buildImage = await loadBuilder();
-      await buildImage({ service: s.name, tag: s.image, quiet: opts.quiet });
-      const info = await inspectImage(s.image);
-      if (!info) throw new DeployError(`the dev build of ${s.name} did not produce ${s.image}`);
-      return { ...s, image: await pin(s.name, "dev", info.id), digest: info.id };
+      // The working tree, built with the project's Dockerfile; no registry is asked for anything.
+      const built = await buildImage({ service: s.name, version: "dev", tags: [s.image] }).catch((error: unknown) => {
+        throw fromDockerError(error);
+      });
+      opts.note?.(`${s.name}: built ${built.commit} with ${built.builderImage} [${built.builderSource}]`);
+      return { ...s, image: await pin(s.name, "dev", built.id), digest: built.id };
     }
     case "registry": {
       const out = await run(["docker", "pull", s.image], { timeoutMs: 600_000 });
@@ -76,8 +65,13 @@ export async function resolveImage(s: ServicePlan, opts: { quiet: boolean }): Pr
       if (!info) throw new DeployError(`pulled ${s.image} but the engine does not list it`);
       const repo = s.image.slice(0, s.image.lastIndexOf(":"));
       const repoDigest = info.repoDigests.find((d) => d.startsWith(`${repo}@`));
+      // known-good is a pointer: record the version the promoted image was built as.
+      const version =
+        s.version === KNOWN_GOOD_VERSION ? (info.labels["org.opencontainers.image.version"] ?? s.version) : s.version;
+      if (version !== s.version) opts.note?.(`${s.name}: known-good is version ${version}`);
       return {
         ...s,
+        version,
         image: repoDigest ?? (await pin(s.name, s.version, info.id)),
         digest: repoDigest?.split("@")[1] ?? info.id,
       };

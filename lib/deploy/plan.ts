@@ -111,8 +111,9 @@ export function readEnvFile(path: string, flag: string, problems: string[]): Rec
 
 function imageFor(service: ServiceName, spec: VersionSpec, source: ImageSource): string {
   if (spec.kind === "dev") return `${LOCAL_REPO}/${service}:dev`;
-  if (source.kind === "registry") return `${source.registry}/${service}:${spec.tag}`;
-  return `${LOCAL_REPO}/${service}:${spec.tag}`;
+  const tag = versionLabel(spec);
+  if (source.kind === "registry") return `${source.registry}/${service}:${tag}`;
+  return `${LOCAL_REPO}/${service}:${tag}`;
 }
 
 /**
@@ -184,6 +185,11 @@ export function buildPlan(args: RawArgs, env: Record<string, string | undefined>
     if (!spec) {
       problems.push(`--version_${service}=${JSON.stringify(raw)} is not a version; use ${VERSION_HELP}`);
       specs[service] = { kind: "dev" };
+    } else if (spec.kind === "known-good" && (!registry || archiveDir)) {
+      problems.push(
+        `--version_${service}=known-good names the image promoted in a registry; give --registry=R (or env REGISTRY)${archiveDir ? " and not --from_archive" : ""}`,
+      );
+      specs[service] = spec;
     } else specs[service] = spec;
   }
 
@@ -208,11 +214,13 @@ export function buildPlan(args: RawArgs, env: Record<string, string | undefined>
     const source: ImageSource =
       spec.kind === "dev"
         ? { kind: "build" }
-        : archiveDir
-          ? { kind: "archive", dir: archiveDir }
-          : registry
-            ? { kind: "registry", registry }
-            : { kind: "local" };
+        : spec.kind === "known-good" && registry
+          ? { kind: "registry", registry }
+          : archiveDir
+            ? { kind: "archive", dir: archiveDir }
+            : registry
+              ? { kind: "registry", registry }
+              : { kind: "local" };
     services[service] = {
       name: service,
       version: versionLabel(spec),

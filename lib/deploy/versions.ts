@@ -4,17 +4,22 @@ import semver from "semver";
  * What a `--version_serviceN` value names. `dev` builds the working tree; anything else is a
  * published tag (the leading `v` of `v1.2.3` is a spelling, not part of the tag).
  */
-export type VersionSpec = { kind: "dev" } | { kind: "tag"; tag: string };
+export type VersionSpec = { kind: "dev" } | { kind: "tag"; tag: string } | { kind: "known-good" };
+
+/** The version name that asks for the image last promoted with `deploy.ts promote`. */
+export const KNOWN_GOOD_VERSION = "known-good";
 
 /** `1.0`, `v1.0`: the two-part form publishes as a floating minor tag. */
 const TWO_PART = /^(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
-export const VERSION_HELP = "dev, or a published tag such as 1.0, v1.0, 1.2.3, v1.2.3 or 1.2.3-rc.1";
+export const VERSION_HELP =
+  "dev, known-good (the last promoted image; needs --registry), or a published tag such as 1.0, v1.0, 1.2.3, v1.2.3 or 1.2.3-rc.1";
 
 /** Returns the spec, or null when the value is not a version this CLI accepts. */
 export function parseVersion(input: string): VersionSpec | null {
   const value = input.trim();
   if (value === "dev") return { kind: "dev" };
+  if (value === KNOWN_GOOD_VERSION) return { kind: "known-good" };
   const bare = value.startsWith("v") || value.startsWith("V") ? value.slice(1) : value;
   if (TWO_PART.test(bare)) return { kind: "tag", tag: bare };
   // semver.valid accepts "=1.2.3" and surrounding spaces; require the canonical spelling.
@@ -24,5 +29,5 @@ export function parseVersion(input: string): VersionSpec | null {
 
 /** The version string recorded in plans and history: `dev` or the tag without `v`. */
 export function versionLabel(spec: VersionSpec): string {
-  return spec.kind === "dev" ? "dev" : spec.tag;
+  return spec.kind === "tag" ? spec.tag : spec.kind === "dev" ? "dev" : KNOWN_GOOD_VERSION;
 }

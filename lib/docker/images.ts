@@ -45,6 +45,13 @@ export interface BuildImageOptions {
   /** Repository root to build from; default this checkout. */
   context?: string;
   noCache?: boolean;
+  /**
+   * BuildKit cache import/export (`type=gha,scope=...`, `type=registry,ref=...`); default env
+   * TIMEKIT_BUILD_CACHE_FROM / TIMEKIT_BUILD_CACHE_TO. Only buildx exports a cache: with a plain
+   * BuildKit client they are skipped with a progress note (the local cache still works).
+   */
+  cacheFrom?: string;
+  cacheTo?: string;
   /** Each line of build output as it arrives (BuildKit plain progress). */
   onProgress?: (line: string) => void;
   /** Accepted for callers that only want silence: output goes nowhere unless onProgress is set. */
@@ -164,6 +171,16 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       ...tags.flatMap((tag) => ["--tag", tag]),
       root,
     ];
+    const cacheFrom = options.cacheFrom ?? Bun.env.TIMEKIT_BUILD_CACHE_FROM ?? "";
+    const cacheTo = options.cacheTo ?? Bun.env.TIMEKIT_BUILD_CACHE_TO ?? "";
+    const buildx = client.argv.includes("buildx");
+    if ((cacheFrom || cacheTo) && !buildx) {
+      log?.(`${client.description} cannot import or export a BuildKit cache; ignoring the cache settings`);
+    }
+    if (buildx) {
+      if (cacheFrom) argv.splice(argv.length - 1, 0, "--cache-from", cacheFrom);
+      if (cacheTo) argv.splice(argv.length - 1, 0, "--cache-to", cacheTo);
+    }
     log?.(
       `building ${service} ${version} (${commit}) with ${builder.image} [${builder.source}] via ${client.description}`,
     );

@@ -37,7 +37,7 @@ describe("usage and validation errors exit 2 before anything runs", () => {
     [
       "version that is not a tag",
       ["--version_service1=latest", "--dry-run"],
-      /--version_service1="latest" is not a version; use dev, or a published tag/,
+      /--version_service1="latest" is not a version; use dev, known-good .*, or a published tag/,
     ],
     ["four-part version", ["--version_service2=1.2.3.4", "--dry-run"], /--version_service2="1.2.3.4" is not a version/],
     [

@@ -12,6 +12,9 @@ import type { ServiceName } from "../params";
 import type { ServiceState } from "../plan";
 import { PROJECT_ROOT } from "../state";
 
+/** Settings the Compose target adds to service2 (compose.yaml does not set them yet). */
+export const SERVICE2_TARGET_ENV: Record<string, string> = { BUN_CONFIG_DNS_TIME_TO_LIVE_SECONDS: "2" };
+
 /** Port each service listens on inside its container. */
 const CONTAINER_PORT = "8080/tcp";
 
@@ -45,7 +48,10 @@ export class ComposeTarget {
     mkdirSync(this.stateDir, { recursive: true });
     const services: Record<string, unknown> = {};
     for (const [name, s] of Object.entries(state)) {
-      services[name] = { image: s.image, environment: s.env };
+      // service2 caches service1's addresses (Bun: up to 30 s by default); a short TTL lets it
+      // see replaced replicas quickly. A value from --env_file_service2 wins.
+      const env = name === "service2" ? { ...SERVICE2_TARGET_ENV, ...s.env } : s.env;
+      services[name] = { image: s.image, environment: env };
     }
     writeFileSync(
       this.overrideFile,
@@ -165,7 +171,10 @@ export class ComposeTarget {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const containers = await inspectContainers(ids);
-      const bad = containers.find((c) => c.health === "unhealthy" || c.status === "exited" || c.status === "dead");
+      // "restarting": the process exited and the restart policy is at it again.
+      const bad = containers.find(
+        (c) => c.health === "unhealthy" || c.status === "exited" || c.status === "dead" || c.status === "restarting",
+      );
       if (bad) {
         throw new GateError(
           `${bad.name} is ${bad.health === "unhealthy" ? "unhealthy" : `${bad.status} (exit code ${bad.exitCode})`}`,
