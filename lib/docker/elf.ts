@@ -54,8 +54,10 @@ interface Segment {
 export function readElf(file: string): ElfInfo {
   const fd = openSync(file, "r");
   try {
-    const header = readAt(fd, 0, 64);
-    if (header.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
+    const header = Buffer.alloc(64);
+    const length = readSync(fd, header, 0, 64, 0);
+    if (length < 4 || header.readUInt32BE(0) !== 0x7f454c46) throw new Error(`${file} is not an ELF file`);
+    if (length < 64) throw new Error(`${file} is a truncated ELF file`);
     if (header[4] !== 2 || header[5] !== 1) throw new Error(`${file} is not a 64-bit little-endian ELF file`);
     const machineId = header.readUInt16LE(0x12);
     const machine = MACHINES[machineId]?.name ?? `machine-0x${machineId.toString(16)}`;

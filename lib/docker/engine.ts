@@ -18,6 +18,7 @@ export class DockerError extends Error {
 const sh = $({ quiet: true, nothrow: true, verbose: false });
 
 export interface RunOptions {
+  /** Added to this process's environment; a key set to undefined is removed. */
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
   input?: string;
@@ -38,7 +39,12 @@ function splitLines(onLine: (line: string) => void): (chunk: Buffer) => void {
 export async function run(argv: readonly string[], options: RunOptions = {}): Promise<ProcessOutput> {
   const [bin, ...args] = argv;
   if (!bin) throw new Error("run: empty command");
-  const env = { ...process.env, ...options.env } as NodeJS.ProcessEnv;
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  // An undefined value unsets the variable for the child.
+  for (const [key, value] of Object.entries(options.env ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
   const child = sh({
     env,
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
