@@ -8,10 +8,11 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
 import { findHelm } from "./helm";
+import { findKubectl } from "./kubectl";
 import { type K8sObject, parseManifests } from "./objects";
 import { CHARTS_DIR, K8S_DIR } from "./paths";
 import { resolveEnv, SERVICES, type ServiceName, settingsOf } from "./settings";
-import { findKubectl, runChecked } from "./tools";
+import { runChecked } from "./tools";
 
 export const OVERLAYS = ["base", "kind", "minikube", "docker-desktop"] as const;
 export type Overlay = (typeof OVERLAYS)[number];

@@ -1,9 +1,9 @@
 /**
- * External commands for the Kubernetes tooling (kubectl, helm, npm), through zx with argument
- * arrays: no shell parsing, no quoting bugs. A missing tool is a ToolMissingError, so callers and
- * tests can tell "not installed here" from "ran and failed".
+ * External commands for the Kubernetes tooling (kubectl, helm, npm, tar), spawned directly with
+ * argument arrays: no shell in between, so no quoting bugs and no dependency on one being on PATH.
+ * A missing tool is a ToolMissingError, so callers and tests can tell "not installed here" from
+ * "ran and failed".
  */
-import { $, type ProcessOutput } from "zx";
 
 /** A tool is not installed and could not be installed; `hint` says how to get it. */
 export class ToolMissingError extends Error {
@@ -31,22 +31,36 @@ export class ToolError extends Error {
 export interface RunOptions {
   cwd?: string;
   timeoutMs?: number;
-  input?: string;
 }
 
-/** Runs a command and returns its output; never throws for a non-zero exit. */
-export async function run(command: readonly string[], options: RunOptions = {}): Promise<ProcessOutput> {
-  const [bin, ...args] = command;
-  if (!bin) throw new Error("run: empty command");
-  const child = $({
-    quiet: true,
-    verbose: false,
-    nothrow: true,
-    ...(options.cwd ? { cwd: options.cwd } : {}),
-    ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
-    ...(options.input !== undefined ? { input: options.input } : {}),
-  })`${bin} ${args}`;
-  return await child;
+export interface RunResult {
+  /** null when the process was killed (e.g. by the timeout). */
+  exitCode: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command and returns its output; never throws for a non-zero exit or a missing binary. */
+export async function run(command: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  if (command.length === 0) throw new Error("run: empty command");
+  let child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  try {
+    child = Bun.spawn([...command], {
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      ...(options.cwd ? { cwd: options.cwd } : {}),
+      ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    });
+  } catch (error) {
+    return { exitCode: 127, stdout: "", stderr: (error as Error).message };
+  }
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { exitCode: child.signalCode ? null : exitCode, stdout, stderr };
 }
 
 /** Runs a command and returns stdout; throws ToolError on a non-zero exit. */
@@ -54,27 +68,4 @@ export async function runChecked(command: readonly string[], options: RunOptions
   const output = await run(command, options);
   if (output.exitCode !== 0) throw new ToolError(command, output.exitCode, output.stderr);
   return output.stdout;
-}
-
-let kubectl: Promise<string> | undefined;
-
-/** `kubectl` from KUBECTL or PATH; it renders kustomizations offline (`kubectl kustomize`). */
-export function findKubectl(): Promise<string> {
-  kubectl ??= locateKubectl();
-  kubectl.catch(() => {
-    kubectl = undefined;
-  });
-  return kubectl;
-}
-
-async function locateKubectl(): Promise<string> {
-  const bin = Bun.env.KUBECTL || Bun.which("kubectl");
-  if (bin) {
-    const output = await run([bin, "version", "--client", "--output=json"], { timeoutMs: 15_000 }).catch(() => null);
-    if (output?.exitCode === 0) return bin;
-  }
-  throw new ToolMissingError(
-    "kubectl",
-    "install kubectl 1.30 or newer (it carries kustomize) and put it on PATH, or set KUBECTL to its path",
-  );
 }

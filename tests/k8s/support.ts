@@ -4,8 +4,8 @@
  */
 import { describe, test } from "bun:test";
 import { findHelm } from "../../lib/k8s/helm";
+import { findKubectl } from "../../lib/k8s/kubectl";
 import { type Rendered, type RenderInput, renderHelm, renderKustomize } from "../../lib/k8s/render";
-import { findKubectl } from "../../lib/k8s/tools";
 
 type Tool = "kubectl" | "helm";
 
@@ -18,7 +18,7 @@ async function attempt(find: () => Promise<string>): Promise<string | Error> {
 }
 
 const found: Record<Tool, string | Error> = {
-  kubectl: await attempt(findKubectl),
+  kubectl: await attempt(() => findKubectl()),
   helm: await attempt(() => findHelm()),
 };
 

