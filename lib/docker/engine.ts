@@ -101,6 +101,8 @@ export interface BuildKitClient {
   argv: string[];
   env: Record<string, string>;
   description: string;
+  /** buildx can export caches (`--cache-to`); the built-in BuildKit of older clients cannot. */
+  buildx: boolean;
 }
 
 function major(version: string): number {
@@ -123,7 +125,7 @@ export function buildkitClient(): Promise<BuildKitClient> {
 async function findBuildkitClient(): Promise<BuildKitClient> {
   const buildx = await run(["docker", "buildx", "version"], { timeoutMs: 15_000 }).catch(() => null);
   if (buildx?.exitCode === 0) {
-    return { argv: ["docker", "buildx", "build", "--load"], env: {}, description: "docker buildx" };
+    return { argv: ["docker", "buildx", "build", "--load"], env: {}, description: "docker buildx", buildx: true };
   }
   const seen: string[] = [];
   for (const client of ["docker", "/usr/bin/docker", "/usr/local/bin/docker"]) {
@@ -134,7 +136,12 @@ async function findBuildkitClient(): Promise<BuildKitClient> {
     if (!version) continue;
     seen.push(`${client} ${version}`);
     if (major(version) < 23) {
-      return { argv: [client, "build"], env: { DOCKER_BUILDKIT: "1" }, description: `${client} ${version} (BuildKit)` };
+      return {
+        argv: [client, "build"],
+        env: { DOCKER_BUILDKIT: "1" },
+        description: `${client} ${version} (BuildKit)`,
+        buildx: false,
+      };
     }
   }
   throw new DockerError(

@@ -4,8 +4,8 @@
  *
  *   const image = await buildImage({ service: "service1", tags: ["timekit/service1:dev"] });
  *
- * The builder is, in order: `builderImage`, env BUN_IMAGE, the official image if the engine
- * already has it, else the shell-less builder assembled from the local Bun (nothing is pulled).
+ * The builder is, in order: `builderImage`, env BUN_IMAGE, the official image if the engine has
+ * it or can pull it, else the shell-less builder assembled from the local Bun.
  * Extra CA certificates (NODE_EXTRA_CA_CERTS, e.g. a TLS-intercepting proxy) are handed to
  * `bun install` as a BuildKit secret, never stored in a layer.
  */
@@ -13,7 +13,16 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureBuilderImage } from "./builder";
-import { buildkitClient, DockerError, type ImageInfo, inspectImage, requireDocker, run } from "./engine";
+import {
+  type BuildKitClient,
+  buildkitClient,
+  DockerError,
+  type ImageInfo,
+  inspectImage,
+  lastLine,
+  requireDocker,
+  run,
+} from "./engine";
 import { sourceMetadata } from "./metadata";
 
 export const SERVICES = ["service1", "service2"] as const;
@@ -58,6 +67,8 @@ export interface BuildImageOptions {
   quiet?: boolean;
   /** Hang guard for the whole build; default 20 minutes. */
   timeoutMs?: number;
+  /** Try `docker pull` of the official builder when the engine lacks it (default true). */
+  pullBuilder?: boolean;
 }
 
 export type BuilderSource = "option" | "env" | "official" | "local";
@@ -96,9 +107,29 @@ async function chooseBuilder(
   if (Bun.env.BUN_IMAGE) return { image: Bun.env.BUN_IMAGE, source: "env" };
   const official = await officialBuilderImage(root);
   if (await inspectImage(official)) return { image: official, source: "official" };
-  onProgress?.(`${official} is not in the engine; using the builder assembled from the local Bun`);
+  if (options.pullBuilder !== false) {
+    // Air-gapped engines fail fast here (no DNS) or hit the guard; either way we fall back.
+    const pulled = await run(["docker", "pull", "--quiet", official], { timeoutMs: 120_000 }).catch(() => null);
+    if (pulled?.exitCode === 0) return { image: official, source: "official" };
+    onProgress?.(`cannot pull ${official} (${pulled ? lastLine(pulled) : "timed out"})`);
+  }
+  onProgress?.(`using the builder assembled from the local Bun instead of ${official}`);
   const local = await ensureBuilderImage(onProgress ? { onProgress } : {});
   return { image: local.tag, source: "local" };
+}
+
+/** `--cache-from/--cache-to` for buildx; other clients cannot export a cache, which is said, not fatal. */
+function cacheFlags(options: BuildImageOptions, client: BuildKitClient, onProgress?: (line: string) => void): string[] {
+  const from = options.cacheFrom ?? Bun.env.TIMEKIT_BUILD_CACHE_FROM;
+  const to = options.cacheTo ?? Bun.env.TIMEKIT_BUILD_CACHE_TO;
+  if (!from && !to) return [];
+  if (!client.buildx) {
+    onProgress?.(
+      `cannot import or export a BuildKit cache with ${client.description} (it needs buildx); building without ${[from && "cache-from", to && "cache-to"].filter(Boolean).join(" and ")}`,
+    );
+    return [];
+  }
+  return [...(from ? ["--cache-from", from] : []), ...(to ? ["--cache-to", to] : [])];
 }
 
 function caFile(options: BuildImageOptions): string | null {
@@ -168,19 +199,10 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...(ca ? ["--secret", `id=extra_ca,src=${ca}`] : []),
       ...(options.noCache ? ["--no-cache"] : []),
+      ...cacheFlags(options, client, log),
       ...tags.flatMap((tag) => ["--tag", tag]),
       root,
     ];
-    const cacheFrom = options.cacheFrom ?? Bun.env.TIMEKIT_BUILD_CACHE_FROM ?? "";
-    const cacheTo = options.cacheTo ?? Bun.env.TIMEKIT_BUILD_CACHE_TO ?? "";
-    const buildx = client.argv.includes("buildx");
-    if ((cacheFrom || cacheTo) && !buildx) {
-      log?.(`${client.description} cannot import or export a BuildKit cache; ignoring the cache settings`);
-    }
-    if (buildx) {
-      if (cacheFrom) argv.splice(argv.length - 1, 0, "--cache-from", cacheFrom);
-      if (cacheTo) argv.splice(argv.length - 1, 0, "--cache-to", cacheTo);
-    }
     log?.(
       `building ${service} ${version} (${commit}) with ${builder.image} [${builder.source}] via ${client.description}`,
     );

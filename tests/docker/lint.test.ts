@@ -43,7 +43,7 @@ describe("Dockerfile", () => {
       exitCode: 0,
       findings: "",
     });
-  });
+  }, 120_000);
 
   test("copies every workspace's package.json before the install step, so `--frozen-lockfile` sees the whole workspace", async () => {
     const { workspaces } = (await Bun.file(join(REPO_ROOT, "package.json")).json()) as { workspaces: string[] };
@@ -75,41 +75,49 @@ describe("Dockerfile", () => {
 });
 
 describe("compose.yaml", () => {
-  test.skipIf(!yamllint)("yamllint (strict) reports nothing", async () => {
-    const out = await run(["yamllint", "--strict", "--format", "parsable", COMPOSE_FILE], { timeoutMs: 60_000 });
-    expect({ exitCode: out.exitCode, findings: out.stdout.trim() }).toEqual({ exitCode: 0, findings: "" });
-  });
+  test.skipIf(!yamllint)(
+    "yamllint (strict) reports nothing",
+    async () => {
+      const out = await run(["yamllint", "--strict", "--format", "parsable", COMPOSE_FILE], { timeoutMs: 60_000 });
+      expect({ exitCode: out.exitCode, findings: out.stdout.trim() }).toEqual({ exitCode: 0, findings: "" });
+    },
+    120_000,
+  );
 
-  test.skipIf(!composeReady)("Compose validates it, with the defaults and with every variable set", async () => {
-    const variables = [...new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1] as string))];
-    const unset = Object.fromEntries(variables.map((name) => [name, undefined]));
-    const argv = [
-      ...(cli?.argv ?? []),
-      "--project-name",
-      "timekit-test-lint",
-      "--file",
-      COMPOSE_FILE,
-      "config",
-      "--quiet",
-    ];
-    const defaults = await run(argv, { env: unset, timeoutMs: 60_000 });
-    expect({ exitCode: defaults.exitCode, stderr: defaults.stderr.trim() }).toEqual({ exitCode: 0, stderr: "" });
-    const custom = await run(argv, {
-      env: {
-        ...unset,
-        REGISTRY: "127.0.0.1:5000/timekit",
-        SERVICE1_VERSION: "1.2.3",
-        SERVICE2_VERSION: "1.2.4-rc.1",
-        SERVICE1_PORT: "18081-18089",
-        SERVICE2_PORT: "18080",
-        TIMEKIT_MEM_LIMIT: "128m",
-        TIMEKIT_CPUS: "0.5",
-        TIMEKIT_HEALTHCHECK_INTERVAL: "5s",
-      },
-      timeoutMs: 60_000,
-    });
-    expect({ exitCode: custom.exitCode, stderr: custom.stderr.trim() }).toEqual({ exitCode: 0, stderr: "" });
-  });
+  test.skipIf(!composeReady)(
+    "Compose validates it, with the defaults and with every variable set",
+    async () => {
+      const variables = [...new Set([...composeText.matchAll(/\$\{([A-Z0-9_]+)/g)].map((m) => m[1] as string))];
+      const unset = Object.fromEntries(variables.map((name) => [name, undefined]));
+      const argv = [
+        ...(cli?.argv ?? []),
+        "--project-name",
+        "timekit-test-lint",
+        "--file",
+        COMPOSE_FILE,
+        "config",
+        "--quiet",
+      ];
+      const defaults = await run(argv, { env: unset, timeoutMs: 60_000 });
+      expect({ exitCode: defaults.exitCode, stderr: defaults.stderr.trim() }).toEqual({ exitCode: 0, stderr: "" });
+      const custom = await run(argv, {
+        env: {
+          ...unset,
+          REGISTRY: "127.0.0.1:5000/timekit",
+          SERVICE1_VERSION: "1.2.3",
+          SERVICE2_VERSION: "1.2.4-rc.1",
+          SERVICE1_PORT: "18081-18089",
+          SERVICE2_PORT: "18080",
+          TIMEKIT_MEM_LIMIT: "128m",
+          TIMEKIT_CPUS: "0.5",
+          TIMEKIT_HEALTHCHECK_INTERVAL: "5s",
+        },
+        timeoutMs: 60_000,
+      });
+      expect({ exitCode: custom.exitCode, stderr: custom.stderr.trim() }).toEqual({ exitCode: 0, stderr: "" });
+    },
+    120_000,
+  );
 
   test("has no top-level name (Compose v1.29 rejects it) and exactly the two services", () => {
     expect(compose.name).toBeUndefined();
