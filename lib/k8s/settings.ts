@@ -7,7 +7,7 @@ import type { TObject, TSchema } from "@sinclair/typebox";
 import { ConfigError, loadConfig } from "@timekit/runtime";
 import { settings as service1Settings } from "@timekit/service1/settings";
 // service2's package exports only its app; its settings schema is read from the source.
-import { settings as service2Settings } from "../../service2/src/settings";
+import { settings as service2Settings } from "@timekit/service2/settings";
 
 export const SERVICES = ["service1", "service2"] as const;
 export type ServiceName = (typeof SERVICES)[number];

@@ -1,7 +1,7 @@
 import { expect, test } from "bun:test";
 import { describeConfig } from "@timekit/runtime";
 import { settings as service1Settings } from "@timekit/service1/settings";
-import { settings as service2Settings } from "../../service2/src/settings";
+import { settings as service2Settings } from "@timekit/service2/settings";
 
 const readme = await Bun.file(new URL("../../README.md", import.meta.url)).text();
 
