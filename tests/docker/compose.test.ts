@@ -68,6 +68,10 @@ describe.skipIf(!ready)("the stack on Compose", () => {
       SERVICE2_VERSION: TEST_TAG,
       SERVICE2_PORT: String(port),
       TIMEKIT_HEALTHCHECK_INTERVAL: "1s",
+      // Roomy budgets for the hop to service1: these tests are about draining and routing, and a
+      // loaded two-core machine must not turn them into latency tests (504s).
+      SERVICE1_TIMEOUT_MS: "10000",
+      SERVICE1_ATTEMPT_TIMEOUT_MS: "2500",
     });
     await project.compose(["up", "--detach", "--no-build", "--scale", `service1=${REPLICAS}`]);
     const all = await project.containers();
