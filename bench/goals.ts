@@ -1,0 +1,202 @@
+/** Paired ratios and the issue's goals, computed from the raw figures (pure). */
+import type { BenchResults } from "./results";
+import { evaluateGoal, type Goal, type GoalResult, pairedRatios, type Summary, summarize } from "./stats";
+import type { ThroughputResult } from "./throughput";
+
+/** Above this, `wrk -t1` on one core measures itself rather than the server (environment.md). */
+export const WRK_CEILING_RPS = 55_000;
+
+type Metric = "requestsPerSec" | "cpuUsPerRequest" | "p99Ms";
+
+function series(t: ThroughputResult | undefined, id: string, metric: Metric): number[] {
+  return t?.targets[id]?.rounds.map((r) => r[metric]) ?? [];
+}
+
+export function ratio(t: ThroughputResult | undefined, a: string, b: string, metric: Metric): Summary {
+  return summarize(pairedRatios(series(t, a, metric), series(t, b, metric)));
+}
+
+export function computeRatios(r: Pick<BenchResults, "throughput">): BenchResults["ratios"] {
+  const t = r.throughput;
+  const defs: [string, string, string, Metric, string][] = [
+    ["service1/raw throughput", "service1-info", "raw-bun", "requestsPerSec", "service1 (info) ÷ raw Bun.serve, req/s"],
+    [
+      "service1-warn/raw throughput",
+      "service1-warn",
+      "raw-bun",
+      "requestsPerSec",
+      "service1 (warn) ÷ raw Bun.serve, req/s",
+    ],
+    ["elysia-bare/raw throughput", "elysia-bare", "raw-bun", "requestsPerSec", "bare Elysia ÷ raw Bun.serve, req/s"],
+    ["two-hop/raw throughput", "two-hop", "raw-bun", "requestsPerSec", "two-hop /v1/format ÷ raw single hop, req/s"],
+    [
+      "two-hop/service1 throughput",
+      "two-hop",
+      "service1-info",
+      "requestsPerSec",
+      "two-hop ÷ service1 single hop, req/s",
+    ],
+    ["service1/express throughput", "service1-info", "express", "requestsPerSec", "service1 ÷ Express, req/s"],
+    ["service1/fastify throughput", "service1-info", "fastify", "requestsPerSec", "service1 ÷ Fastify, req/s"],
+    ["service1/flask throughput", "service1-info", "flask", "requestsPerSec", "service1 ÷ Flask/gunicorn, req/s"],
+    ["service1/raw cpu", "service1-info", "raw-bun", "cpuUsPerRequest", "service1 (info) ÷ raw, CPU µs per request"],
+    [
+      "service1-warn/raw cpu",
+      "service1-warn",
+      "raw-bun",
+      "cpuUsPerRequest",
+      "service1 (warn) ÷ raw, CPU µs per request",
+    ],
+    ["elysia-bare/raw cpu", "elysia-bare", "raw-bun", "cpuUsPerRequest", "bare Elysia ÷ raw, CPU µs per request"],
+    ["two-hop/raw cpu", "two-hop", "raw-bun", "cpuUsPerRequest", "two-hop (both processes) ÷ raw, CPU µs per request"],
+    ["express/service1 cpu", "express", "service1-info", "cpuUsPerRequest", "Express ÷ service1, CPU µs per request"],
+    ["fastify/service1 cpu", "fastify", "service1-info", "cpuUsPerRequest", "Fastify ÷ service1, CPU µs per request"],
+    ["flask/service1 cpu", "flask", "service1-info", "cpuUsPerRequest", "Flask ÷ service1, CPU µs per request"],
+  ];
+  const out: BenchResults["ratios"] = {};
+  for (const [key, a, b, metric, description] of defs) {
+    const s = ratio(t, a, b, metric);
+    if (s.n > 0) out[key] = { description, ...s };
+  }
+  return out;
+}
+
+const us = (t: ThroughputResult | undefined, id: string) => t?.targets[id]?.cpuUsPerRequest.median ?? Number.NaN;
+const med = (s: Summary | undefined): number | null => (s && s.n > 0 ? s.median : null);
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "n/a");
+
+/** What the CPU per request says about where service1's time goes (raw → Elysia → hooks → log). */
+export function costBreakdown(t: ThroughputResult | undefined): string {
+  const raw = us(t, "raw-bun");
+  const bare = us(t, "elysia-bare");
+  const warn = us(t, "service1-warn");
+  const info = us(t, "service1-info");
+  return `CPU per request: raw ${f1(raw)} µs, bare Elysia ${f1(bare)} µs (+${f1(bare - raw)} framework), service1 at warn ${f1(warn)} µs (+${f1(warn - bare)} request-id, metrics, security headers, error shape), at info ${f1(info)} µs (+${f1(info - warn)} access log)`;
+}
+
+function ceilingNote(t: ThroughputResult | undefined): string {
+  const raw = t?.targets["raw-bun"]?.requestsPerSec.median ?? 0;
+  return raw >= WRK_CEILING_RPS
+    ? `; raw Bun.serve reached ${Math.round(raw)} req/s, near wrk -t1's own ceiling, so throughput ratios against it understate the gap and CPU per request is the fairer figure`
+    : "";
+}
+
+export function computeGoals(r: Omit<BenchResults, "goals">): GoalResult[] {
+  const t = r.throughput;
+  const ratios = r.ratios;
+  const thr = (key: string) => med(ratios[key]);
+  const goals: Goal[] = [];
+  const breakdown = costBreakdown(t);
+  const tNote = r.notMeasured.throughput;
+  goals.push({
+    id: "service1-vs-raw",
+    description: "service1 throughput ≥ 0.95× raw Bun.serve",
+    actual: thr("service1/raw throughput"),
+    comparison: ">=",
+    target: 0.95,
+    unit: "×",
+    note: tNote ?? `${breakdown}${ceilingNote(t)}`,
+  });
+  goals.push({
+    id: "two-hop-vs-raw",
+    description: "two-hop /v1/format throughput ≥ 0.30× raw single hop",
+    actual: thr("two-hop/raw throughput"),
+    comparison: ">=",
+    target: 0.3,
+    unit: "×",
+    note:
+      tNote ??
+      `two processes share one core; two-hop CPU per request ${f1(us(t, "two-hop"))} µs vs service1 ${f1(us(t, "service1-info"))} µs: each request is two HTTP exchanges in service2 (server + fetch client) plus one in service1, with two access-log lines`,
+  });
+  goals.push({
+    id: "two-hop-p99",
+    description: "two-hop p99 ≤ 10 ms at 50 connections",
+    actual: med(t?.targets["two-hop"]?.p99Ms),
+    comparison: "<=",
+    target: 10,
+    unit: "ms",
+    ...(tNote ? { note: tNote } : {}),
+  });
+  for (const [peer, target, name] of [
+    ["express", 7, "Express"],
+    ["fastify", 2, "Fastify"],
+    ["flask", 15, "Flask"],
+  ] as const) {
+    const cpu = med(ratios[`${peer}/service1 cpu`]);
+    const skipped = t?.skipped[peer];
+    goals.push({
+      id: `service1-vs-${peer}`,
+      description: `service1 throughput ≥ ${target}× ${name}`,
+      actual: thr(`service1/${peer} throughput`),
+      comparison: ">=",
+      target,
+      unit: "×",
+      note:
+        skipped ??
+        tNote ??
+        `by CPU per request ${name} costs ${cpu === null ? "n/a" : cpu.toFixed(2)}× service1${ceilingNote(t)}`,
+    });
+  }
+  const cold = r.coldStart?.binaries.service1?.ms;
+  const rawCold = r.coldStart?.binaries["raw-bun"]?.ms.median;
+  goals.push({
+    id: "cold-start",
+    description: "binary cold start (spawn → first 200) ≤ 80 ms",
+    actual: med(cold),
+    comparison: "<=",
+    target: 80,
+    unit: "ms",
+    note: r.notMeasured.coldstart ?? `raw Bun.serve compiled: ${rawCold === undefined ? "n/a" : rawCold.toFixed(1)} ms`,
+  });
+  goals.push({
+    id: "warm-rss",
+    description: "service1 warm RSS under load ≤ 40 MiB",
+    actual: med(t?.targets["service1-info"]?.peakRssMiB),
+    comparison: "<=",
+    target: 40,
+    unit: "MiB",
+    note:
+      tNote ??
+      `raw Bun.serve peaks at ${f1(t?.targets["raw-bun"]?.peakRssMiB.median ?? Number.NaN)} MiB on the same load: most of it is the Bun runtime itself (JavaScriptCore heap, full ICU, the mapped executable)`,
+  });
+  const img = r.images;
+  goals.push({
+    id: "image-size",
+    description: "service1 image ≤ Bun binary + 5 MB",
+    actual: img?.images.service1 ? img.images.service1.bytes / 1e6 : null,
+    comparison: "<=",
+    target: img ? img.bunBinaryBytes / 1e6 + 5 : Number.NaN,
+    unit: "MB",
+    ...(r.notMeasured.images ? { note: r.notMeasured.images } : {}),
+  });
+  const d = r.deploy?.steps;
+  const dNote = (id: keyof NonNullable<typeof d>) => d?.[id]?.notMeasured ?? r.notMeasured.deploy;
+  const upOk = d ? d.up.seconds.n > 0 : null;
+  goals.push({
+    id: "compose-healthy",
+    description: "compose up reaches healthy (deploy exit 0)",
+    actual: upOk === null ? null : upOk ? 1 : 0,
+    comparison: ">=",
+    target: 1,
+    unit: "",
+    ...(dNote("up") ? { note: dNote("up") } : {}),
+  });
+  for (const [id, target, text] of [
+    ["up", 5, "deploy (up) < 5 s"],
+    ["upgrade", 5, "upgrade < 5 s"],
+    ["rollback", 10, "rollback < 10 s"],
+    ["dry-run", 0.3, "dry-run < 300 ms"],
+  ] as const) {
+    const note = dNote(id);
+    goals.push({
+      id: `deploy-${id}`,
+      description: text,
+      actual: med(d?.[id]?.seconds),
+      comparison: "<=",
+      target,
+      unit: "s",
+      ...(note ? { note } : {}),
+    });
+  }
+  return goals.map(evaluateGoal);
+}
