@@ -7,8 +7,8 @@ import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { describeConfig } from "@timekit/runtime";
 import { settings as service1Settings } from "@timekit/service1/settings";
+import { settings as service2Settings } from "@timekit/service2/settings";
 import YAML from "yaml";
-import { settings as service2Settings } from "../../service2/src/settings";
 import { COMPOSE_FILE, composeCli, REPO_ROOT } from "../support/compose";
 import { run, unavailable } from "../support/docker";
 
