@@ -64,6 +64,7 @@ export function computeRatios(r: Pick<BenchResults, "throughput">): BenchResults
 const us = (t: ThroughputResult | undefined, id: string) => t?.targets[id]?.cpuUsPerRequest.median ?? Number.NaN;
 const med = (s: Summary | undefined): number | null => (s && s.n > 0 ? s.median : null);
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "n/a");
+const signed = (n: number) => (Number.isFinite(n) ? `${n >= 0 ? "+" : "−"}${Math.abs(n).toFixed(1)}` : "n/a");
 
 /** What the CPU per request says about where service1's time goes (raw → Elysia → hooks → log). */
 export function costBreakdown(t: ThroughputResult | undefined): string {
@@ -71,7 +72,7 @@ export function costBreakdown(t: ThroughputResult | undefined): string {
   const bare = us(t, "elysia-bare");
   const warn = us(t, "service1-warn");
   const info = us(t, "service1-info");
-  return `CPU per request: raw ${f1(raw)} µs, bare Elysia ${f1(bare)} µs (+${f1(bare - raw)} framework), service1 at warn ${f1(warn)} µs (+${f1(warn - bare)} request-id, metrics, security headers, error shape), at info ${f1(info)} µs (+${f1(info - warn)} access log)`;
+  return `CPU per request: raw ${f1(raw)} µs, bare Elysia ${f1(bare)} µs (${signed(bare - raw)} framework), service1 at warn ${f1(warn)} µs (${signed(warn - bare)} request-id, metrics, security headers, error shape), at info ${f1(info)} µs (${signed(info - warn)} access log)`;
 }
 
 function ceilingNote(t: ThroughputResult | undefined): string {

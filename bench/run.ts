@@ -23,13 +23,16 @@ export interface Args {
   quick: boolean;
   only: Section[];
   build: boolean;
+  /** Re-render REPORT.md and the charts from latest.json without measuring. */
+  reportOnly: boolean;
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: [...SECTIONS], build: true };
+  const args: Args = { quick: false, only: [...SECTIONS], build: true, reportOnly: false };
   for (const arg of argv) {
     if (arg === "--quick") args.quick = true;
     else if (arg === "--no-build") args.build = false;
+    else if (arg === "--report-only") args.reportOnly = true;
     else if (arg.startsWith("--only=")) {
       const wanted = arg.slice("--only=".length).split(",").filter(Boolean);
       const bad = wanted.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -38,7 +41,9 @@ export function parseArgs(argv: string[]): Args {
       }
       args.only = wanted as Section[];
     } else if (arg === "--help" || arg === "-h") {
-      throw new Error("usage: bun run bench [--quick] [--no-build] [--only=throughput,coldstart,images,deploy]");
+      throw new Error(
+        "usage: bun run bench [--quick] [--no-build] [--only=throughput,coldstart,images,deploy] [--report-only]",
+      );
     } else throw new Error(`unknown flag ${arg}; use --quick, --no-build, --only=<${SECTIONS.join("|")}>`);
   }
   return args;
@@ -55,6 +60,15 @@ function previousResults(): Partial<BenchResults> {
 
 async function main(): Promise<void> {
   const args = parseArgs(Bun.argv.slice(2));
+  if (args.reportOnly) {
+    const prev = previousResults() as BenchResults;
+    if (!prev.machine) throw new Error(`no results to report: run \`bun run bench\` first (${LATEST})`);
+    const ratios = computeRatios(prev);
+    const final: BenchResults = { ...prev, ratios, goals: computeGoals({ ...prev, ratios }) };
+    writeReport(final, BENCH);
+    process.stderr.write("wrote bench/REPORT.md and bench/charts/ from bench/results/latest.json\n");
+    return;
+  }
   const runId = String(process.pid);
   const mode = args.quick ? "quick" : "full";
   const started = performance.now();
@@ -123,7 +137,7 @@ async function main(): Promise<void> {
       try {
         results.throughput = await runThroughput(targetSpecs(bins), {
           rounds: 3,
-          durationS: args.quick ? 3 : 8,
+          durationS: args.quick ? 3 : 5,
           warmupS: args.quick ? 1 : 2,
           connections: 50,
           placement,

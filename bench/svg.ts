@@ -50,7 +50,8 @@ export function barChart(options: BarChartOptions): string {
   const x = (v: number): number => LABEL_WIDTH + (Math.max(0, v) / scaleMax) * plotWidth;
   const height = TOP + options.bars.length * (BAR_HEIGHT + GAP) + 20;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>${escapeXml(options.title)}</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="22" font-size="15" font-weight="bold">${escapeXml(options.title)}</text>`,
   ];

@@ -174,6 +174,7 @@ describe("bar chart SVG", () => {
   test.each(cases)("$name: well-formed XML with one bar per label", ({ bars }) => {
     const svg = barChart({ title: "T & t", unit: "req/s", bars, reference: { value: 80, label: "goal" } });
     expect(wellFormed(svg)).toBe(true);
+    expect(svg).toContain("<title>T &amp; t</title>");
     const rects = [
       ...svg.matchAll(/<rect class="bar" data-label="([^"]*)" data-value="([^"]*)"[^>]*width="([\d.]+)"/g),
     ];
@@ -206,9 +207,12 @@ describe("helpers", () => {
   });
 
   const cases: [string[], ReturnType<typeof parseArgs>][] = [
-    [[], { quick: false, build: true, only: ["throughput", "coldstart", "images", "deploy"] }],
-    [["--quick", "--only=deploy,images"], { quick: true, build: true, only: ["deploy", "images"] }],
-    [["--no-build"], { quick: false, build: false, only: ["throughput", "coldstart", "images", "deploy"] }],
+    [[], { quick: false, build: true, reportOnly: false, only: ["throughput", "coldstart", "images", "deploy"] }],
+    [["--quick", "--only=deploy,images"], { quick: true, build: true, reportOnly: false, only: ["deploy", "images"] }],
+    [
+      ["--no-build"],
+      { quick: false, build: false, reportOnly: false, only: ["throughput", "coldstart", "images", "deploy"] },
+    ],
   ];
   test.each(cases)("parseArgs(%p)", (argv, expected) => {
     expect(parseArgs(argv)).toEqual(expected);
