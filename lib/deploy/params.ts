@@ -1,7 +1,11 @@
+import type { TObject, TSchema } from "@sinclair/typebox";
+import { settings as service1Settings } from "@timekit/service1/settings";
+import { settings as service2Settings } from "@timekit/service2/settings";
+
 /**
  * Service settings that `up` exposes as flags. Each maps to one environment variable of one
- * service (see service1/src/settings.ts and service2/src/settings.ts); values are validated here so a typo fails with exit 2
- * before anything runs, instead of as a crash-looping container.
+ * service; type, bounds and meaning come from the services' own settings schemas, so a value that
+ * a service would refuse at start fails here with exit 2, before anything runs.
  */
 export const SERVICES = ["service1", "service2"] as const;
 export type ServiceName = (typeof SERVICES)[number];
@@ -24,60 +28,50 @@ export interface ParamSpec {
   description: string;
 }
 
-const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+/** Settings the deploy wires itself (listen address, where service2 finds service1). */
+export const WIRED_SETTINGS = new Set(["PORT", "HOST", "SERVICE1_URL"]);
 
-function perService(base: string, env: string, kind: Kind, description: string): ParamSpec[] {
-  return SERVICES.map((service) => ({
-    flag: `${base}_${service}`,
-    service,
-    env,
-    kind,
-    description: `${description} (${service})`,
-  }));
+/** Flag names: settings both services have get the service as a suffix (`--log_level_service2`). */
+const FLAG_NAMES: Record<string, string> = {
+  LOG_LEVEL: "log_level",
+  MAX_BODY_BYTES: "max_body_bytes",
+  SHUTDOWN_DELAY_MS: "shutdown_delay",
+  DRAIN_TIMEOUT_MS: "drain_timeout",
+  SERVICE1_TIMEOUT_MS: "upstream_timeout",
+  SERVICE1_ATTEMPT_TIMEOUT_MS: "upstream_attempt_timeout",
+  SERVICE1_RETRIES: "upstream_retries",
+  SERVICE1_RETRY_BACKOFF_MS: "upstream_retry_backoff",
+};
+
+const SCHEMAS: Record<ServiceName, TObject> = { service1: service1Settings, service2: service2Settings };
+
+function kindOf(schema: TSchema): Kind {
+  if (Array.isArray(schema.anyOf))
+    return { type: "enum", options: schema.anyOf.map((option: TSchema) => option.const) };
+  const bounds = { min: schema.minimum as number, max: schema.maximum as number };
+  return schema.unit === "ms" ? { type: "duration", ...bounds } : { type: "integer", ...bounds };
 }
 
-export const PARAMS: readonly ParamSpec[] = [
-  ...perService("log_level", "LOG_LEVEL", { type: "enum", options: LOG_LEVELS }, "Lowest log level written"),
-  ...perService(
-    "max_body_bytes",
-    "MAX_BODY_BYTES",
-    { type: "integer", min: 256, max: 1048576 },
-    "Largest request body",
-  ),
-  ...perService(
-    "shutdown_delay",
-    "SHUTDOWN_DELAY_MS",
-    { type: "duration", min: 0, max: 60000 },
-    "Time /readyz answers 503 before the listener closes on SIGTERM",
-  ),
-  ...perService(
-    "drain_timeout",
-    "DRAIN_TIMEOUT_MS",
-    { type: "duration", min: 100, max: 120000 },
-    "Time in-flight requests get after SIGTERM",
-  ),
-  {
-    flag: "upstream_timeout",
-    service: "service2",
-    env: "SERVICE1_TIMEOUT_MS",
-    kind: { type: "duration", min: 10, max: 60000 },
-    description: "Budget for one call from service2 to service1, retries included",
-  },
-  {
-    flag: "upstream_retries",
-    service: "service2",
-    env: "SERVICE1_RETRIES",
-    kind: { type: "integer", min: 0, max: 5 },
-    description: "Extra attempts service2 makes after a failed call to service1",
-  },
-  {
-    flag: "upstream_retry_backoff",
-    service: "service2",
-    env: "SERVICE1_RETRY_BACKOFF_MS",
-    kind: { type: "duration", min: 0, max: 5000 },
-    description: "First pause between service2's retries (doubles each retry)",
-  },
-];
+function paramsFor(service: ServiceName): ParamSpec[] {
+  const schema = SCHEMAS[service];
+  const shared = (env: string) => env in SCHEMAS.service1.properties && env in SCHEMAS.service2.properties;
+  return Object.entries(schema.properties)
+    .filter(([env]) => !WIRED_SETTINGS.has(env))
+    .map(([env, setting]) => {
+      const name = FLAG_NAMES[env];
+      if (!name)
+        throw new Error(`${service} setting ${env} has no deploy flag; add it to FLAG_NAMES in lib/deploy/params.ts`);
+      return {
+        flag: shared(env) ? `${name}_${service}` : name,
+        service,
+        env,
+        kind: kindOf(setting),
+        description: shared(env) ? `${setting.description} (${service})` : String(setting.description),
+      };
+    });
+}
+
+export const PARAMS: readonly ParamSpec[] = SERVICES.flatMap(paramsFor);
 
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 

@@ -43,6 +43,7 @@ export const setting = {
   duration(options: SettingOptions & { default: number; minimum: number; maximum: number }) {
     return Type.Integer({
       ...options,
+      unit: "ms",
       allowed: `a duration in milliseconds from ${options.minimum} to ${options.maximum}`,
     });
   },
