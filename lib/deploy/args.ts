@@ -4,6 +4,7 @@
  */
 import type { ArgsDef } from "citty";
 import { PARAMS } from "./params";
+import { kubeUpArgs, targetArgs } from "./targets/kube-args";
 import { VERSION_HELP } from "./versions";
 
 /** Every subcommand takes these: which stack, where its state lives, how chatty. */
@@ -101,7 +102,12 @@ export const upArgs = {
   ...sourceArgs,
   ...gateArgs,
   ...paramArgs,
-  dry_run: { type: "boolean", description: "Print the plan and change nothing" },
+  ...targetArgs,
+  ...kubeUpArgs,
+  dry_run: {
+    type: "boolean",
+    description: "Print the plan (k8s/helm: the rendered, checked manifests) and change nothing",
+  },
   ...jsonArg,
   ...lockArgs,
   ...commonArgs,

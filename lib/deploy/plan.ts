@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { UsageErrors } from "./errors";
 import { checkParam, PARAMS, parseDuration, parseInteger, SERVICES, type ServiceName } from "./params";
+import { type KubeSettings, type Target, targetFrom } from "./targets/kube-args";
 import { parseVersion, VERSION_HELP, type VersionSpec, versionLabel } from "./versions";
 
 /** What one service runs: enough to start it again exactly (rollback) and to report it (status). */
@@ -36,7 +37,9 @@ export interface ServicePlan extends ServiceState {
 }
 
 export interface Plan {
-  target: "compose";
+  target: Target;
+  /** --target=k8s|helm: namespace, context, overlay, image loading. */
+  kube?: KubeSettings;
   project: string;
   services: Record<ServiceName, ServicePlan>;
   /** service2's published port on 127.0.0.1 (0: let the engine pick). */
@@ -123,6 +126,7 @@ function imageFor(service: ServiceName, spec: VersionSpec, source: ImageSource):
 export function buildPlan(args: RawArgs, env: Record<string, string | undefined> = Bun.env): Plan {
   const problems: string[] = [];
 
+  const { target, kube } = targetFrom(args, env, problems);
   const project = projectFrom(args);
   const projectProblem = checkProject(project);
   if (projectProblem) problems.push(projectProblem);
@@ -231,7 +235,7 @@ export function buildPlan(args: RawArgs, env: Record<string, string | undefined>
       source,
     };
   }
-  return { target: "compose", project, services, port, gate: { timeoutMs } };
+  return { target, ...(kube ? { kube } : {}), project, services, port, gate: { timeoutMs } };
 }
 
 function sortKeys(env: Record<string, string>): Record<string, string> {

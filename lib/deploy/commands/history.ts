@@ -4,17 +4,21 @@ import { contextFrom } from "../context";
 import { UsageError } from "../errors";
 import type { FlagValues } from "../flags";
 import { parseInteger } from "../params";
+import { kubeFlags, targetArgs } from "../targets/kube-args";
 
 export default defineCommand({
   meta: { name: "history", description: "List past deploys, newest first" },
   args: {
     limit: { type: "string", description: "Show at most this many entries", valueHint: "n" },
+    ...targetArgs,
     ...jsonArg,
     ...commonArgs,
   },
   async run({ data }) {
     const args = data as FlagValues;
     const ctx = contextFrom(args);
+    const kube = kubeFlags(args);
+    if (kube) ctx.history = (await import("../targets/kube")).kubeHistory(ctx, kube.target, kube.kube);
     let limit = Number.POSITIVE_INFINITY;
     if (args.limit !== undefined) {
       const n = parseInteger(String(args.limit), 1, 1_000_000);
@@ -28,8 +32,7 @@ export default defineCommand({
       return;
     }
     if (entries.length === 0) {
-      process.stdout.write(`no deploys recorded for project ${ctx.project} (state in ${ctx.stateDir})\n`);
-      return;
+      process.stdout.write(`no deploys recorded for project ${ctx.project} (state in ${ctx.history.dir})\n`);
     }
     const rows = entries.map((e) => [
       e.time,
@@ -42,13 +45,17 @@ export default defineCommand({
     ]);
     const header = ["TIME", "ACTION", "RESULT", "SERVICE1", "SERVICE2", "TOOK", "NOTE"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
-    for (const row of [header, ...rows]) {
+    for (const row of rows.length > 0 ? [header, ...rows] : []) {
       process.stdout.write(
         `${row
           .map((c, i) => c.padEnd(widths[i] ?? 0))
           .join("  ")
           .trimEnd()}\n`,
       );
+    }
+    if (kube) {
+      const { clusterHistory } = await import("../targets/kube");
+      process.stdout.write(`\n${await clusterHistory(ctx, kube.target, kube.kube)}\n`);
     }
   },
 });

@@ -2,6 +2,7 @@ import { defineCommand } from "citty";
 import { commonArgs, gateArgs, jsonArg, lockArgs } from "../args";
 import { contextFrom } from "../context";
 import { type FlagValues, flagString } from "../flags";
+import { kubeFlags, targetArgs } from "../targets/kube-args";
 
 export default defineCommand({
   meta: {
@@ -15,6 +16,7 @@ export default defineCommand({
       description: "A version recorded in history (default: the one before the current)",
       valueHint: "version",
     },
+    ...targetArgs,
     ...gateArgs,
     ...jsonArg,
     ...lockArgs,
@@ -23,13 +25,15 @@ export default defineCommand({
   async run({ data }) {
     const args = data as FlagValues;
     const ctx = contextFrom(args);
-    const { rollback } = await import("../apply");
-    await rollback(ctx, {
+    const kube = kubeFlags(args);
+    const opts = {
       service: flagString(args, "service"),
       to: flagString(args, "to"),
       healthTimeout: flagString(args, "health_timeout"),
       lockWait: flagString(args, "lock_wait"),
       forceUnlock: args.force_unlock === true,
-    });
+    };
+    if (kube) await (await import("../targets/kube")).kubeRollback(ctx, kube.target, kube.kube, opts);
+    else await (await import("../apply")).rollback(ctx, opts);
   },
 });

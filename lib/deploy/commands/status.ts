@@ -2,15 +2,18 @@ import { defineCommand } from "citty";
 import { commonArgs, jsonArg } from "../args";
 import { contextFrom } from "../context";
 import type { FlagValues } from "../flags";
+import { kubeFlags, targetArgs } from "../targets/kube-args";
 
 export default defineCommand({
   meta: { name: "status", description: "Show what runs: version, image, digest, replicas, health and URL per service" },
-  args: { ...jsonArg, ...commonArgs },
+  args: { ...targetArgs, ...jsonArg, ...commonArgs },
   async run({ data }) {
     const args = data as FlagValues;
     const ctx = contextFrom(args);
-    const { status } = await import("../apply");
-    const report = await status(ctx);
+    const kube = kubeFlags(args);
+    const report = kube
+      ? await (await import("../targets/kube")).kubeStatus(ctx, kube.target, kube.kube)
+      : await (await import("../apply")).status(ctx);
     if (ctx.json) {
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
       return;

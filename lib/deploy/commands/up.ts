@@ -14,6 +14,15 @@ export default defineCommand({
     const args = data as FlagValues;
     const plan = buildPlan(args);
     const ctx = contextFrom(args);
+    if (plan.target !== "compose") {
+      const { kubeDryRun, kubeUp } = await import("../targets/kube");
+      if (args.dry_run) return kubeDryRun(plan, ctx.json);
+      return kubeUp(plan, ctx, {
+        action: "up",
+        lockWait: flagString(args, "lock_wait"),
+        forceUnlock: args.force_unlock === true,
+      });
+    }
     if (args.dry_run) {
       process.stdout.write(
         ctx.json ? `${JSON.stringify({ dryRun: true, plan }, null, 2)}\n` : `${describePlan(plan)}\n`,
