@@ -1,5 +1,5 @@
 /**
- * The render library as a command, for the kind workflow and for looking at output by hand.
+ * The render library as a command, for looking at output by hand and feeding other tools.
  * Users deploy with `bun deploy.ts`; this only prints.
  *
  *   bun lib/k8s/cli.ts render --target=k8s|helm --input=input.json   # the manifest, as YAML

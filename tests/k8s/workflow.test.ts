@@ -8,7 +8,6 @@ import { runActionlint } from "../../lib/ci/actionlint";
 import { checkWorkflow, formatFinding } from "../../lib/ci/workflow-rules";
 import { parseWorkflow } from "../../lib/ci/workflows";
 import { REPO_ROOT } from "../../lib/k8s/paths";
-import { type RenderInput, resolveInput } from "../../lib/k8s/render";
 
 // The kind workflow cannot run here (no cluster); these checks are what can be proven offline.
 const FILE = join(REPO_ROOT, ".github", "workflows", "kind.yml");
@@ -37,38 +36,58 @@ test("it runs by hand and on pull requests that touch the Kubernetes files", () 
   expect(workflow.jobs.kind["timeout-minutes"]).toBeGreaterThan(0);
 });
 
-test("it deploys through both paths, checks end to end, and rolls back each way", () => {
+test("it deploys through both targets of deploy.ts, checks end to end, and rolls back each way", () => {
   for (const fragment of [
-    "render --target=k8s",
-    "kubectl apply -f",
+    "bun deploy.ts --target=k8s",
+    "bun deploy.ts rollback --target=k8s",
+    "bun deploy.ts --target=helm",
+    "bun deploy.ts rollback --target=helm",
     "kubectl -n timekit rollout undo deployment/service1",
-    "helm upgrade --install",
-    "helm test service1",
-    "helm test service2",
     "helm rollback service1 1",
+    "helm test service2",
     "bun tests/k8s/e2e.ts http://127.0.0.1:30080",
   ]) {
     expect(scripts).toContain(fragment);
   }
+  // The render CLI is no longer how the workflow deploys.
+  expect(scripts).not.toContain("lib/k8s/cli.ts");
   const kind = steps.find((step) => step.uses?.startsWith("helm/kind-action@"));
   expect(existsSync(join(REPO_ROOT, kind?.with?.config ?? "missing"))).toBe(true);
   expect(existsSync(join(REPO_ROOT, "tests", "k8s", "e2e.ts"))).toBe(true);
 });
 
-test("the render inputs it writes are valid RenderInputs", async () => {
-  const step = steps.find((s) => s.name?.startsWith("write the render inputs"));
-  expect(step?.run).toBeDefined();
-  const child = Bun.spawn(["bash", "-euo", "pipefail", "-c", step?.run ?? ""], {
-    cwd: scratch,
-    env: { ...Bun.env, ...workflow.env },
-    stderr: "pipe",
+/** Every `bun deploy.ts --target=...` deploy line of the workflow, with its variables filled in. */
+const deployLines = scripts
+  .split("\n")
+  .map((line) => line.trim())
+  .filter((line) => /^bun deploy\.ts --target=/.test(line))
+  .map((line) =>
+    line
+      .replace(/"\$([A-Z]+)"/g, (_, name: string) => workflow.env[name] ?? `<unset ${name}>`)
+      .replace(/"kind-\$CLUSTER"/g, `kind-${workflow.env.CLUSTER}`)
+      .replace(/^bun deploy\.ts /, ""),
+  );
+
+test("the workflow's deploy.ts lines are accepted: each one passes --dry-run offline", async () => {
+  expect(deployLines.length).toBe(4);
+  const runs = deployLines.map(async (line) => {
+    const args = line.split(/\s+/);
+    const child = Bun.spawn(["bun", "deploy.ts", ...args, "--dry-run"], {
+      cwd: REPO_ROOT,
+      env: { ...Bun.env, TIMEKIT_STATE_DIR: scratch, REGISTRY: "" },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    return { line, code, stderr, head: stdout.split("\n")[0] ?? "" };
   });
-  expect(await child.exited).toBe(0);
-  for (const name of ["raw-good", "raw-next", "helm-good", "helm-next"]) {
-    const input = (await Bun.file(join(scratch, `${name}.json`)).json()) as RenderInput;
-    expect(() => resolveInput(input)).not.toThrow();
-    expect(input.overlay).toBe("kind");
+  for (const r of await Promise.all(runs)) {
+    expect({ line: r.line, code: r.code, stderr: r.stderr }).toEqual({ line: r.line, code: 0, stderr: "" });
+    expect(r.head).toMatch(/^# timekit (k8s|helm) dry run: namespace timekit(-helm)?, overlay kind, /);
+    expect(r.line).not.toContain("<unset");
   }
-  const next = (await Bun.file(join(scratch, "raw-next.json")).json()) as RenderInput;
-  expect([next.services.service1.tag, next.services.service2.tag]).toEqual([workflow.env.NEXT, workflow.env.GOOD]);
-});
+}, 180_000);
