@@ -54,7 +54,6 @@ for (const service of selected) {
   const args = [
     "build",
     "--compile",
-    "--bytecode",
     "--format=esm",
     "--minify-syntax",
     "--no-compile-autoload-dotenv",

@@ -1,6 +1,13 @@
-import { runService } from "@timekit/runtime";
+import { handleProcessFlags } from "@timekit/runtime/process-flags";
 import packageJson from "../package.json" with { type: "json" };
-import { createApp } from "./app";
-import { settings } from "./settings";
 
+// Flags first, with light imports: the container healthcheck runs `--healthcheck` every few
+// seconds and must not pay for loading the HTTP stack.
+await handleProcessFlags("service2", packageJson.version);
+
+const [{ runService }, { createApp }, { settings }] = await Promise.all([
+  import("@timekit/runtime"),
+  import("./app"),
+  import("./settings"),
+]);
 await runService({ name: "service2", packageVersion: packageJson.version, settings, createApp });

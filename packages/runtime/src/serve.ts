@@ -1,10 +1,10 @@
-import { type Static, type TObject, Type } from "@sinclair/typebox";
+import type { Static, TObject } from "@sinclair/typebox";
 import type { AnyElysia } from "elysia";
 import { type BuildInfo, readBuildInfo } from "./build-info";
 import { ConfigError, loadConfig } from "./config";
 import type { Lifecycle } from "./http";
 import { createLogger, type Logger } from "./logger";
-import { baseSettings } from "./settings";
+import type { baseSettings } from "./settings";
 
 type BaseConfig = Static<TObject<typeof baseSettings>>;
 
@@ -22,45 +22,20 @@ export interface ServiceDefinition<S extends TObject> {
   createApp(context: ServiceContext<Static<S>>): AnyElysia;
 }
 
-const USAGE = "usage: <service> [--healthcheck | --version]";
-
-/** `--healthcheck`: exit 0 when our own /healthz answers 200 on loopback, else 1. No shell or curl needed. */
-async function healthcheck(env: Record<string, string | undefined>): Promise<number> {
-  const { PORT } = loadConfig(Type.Object({ PORT: baseSettings.PORT }), env);
-  try {
-    const response = await fetch(`http://127.0.0.1:${PORT}/healthz`, { signal: AbortSignal.timeout(2000) });
-    return response.status === 200 ? 0 : 1;
-  } catch {
-    return 1;
-  }
-}
-
 function flush(logger: Logger): Promise<void> {
   return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 /**
- * The whole life of a service process: flags, config (exit 2 on a bad value), listen, and a
- * graceful drain on SIGTERM/SIGINT (readyz goes 503, in-flight requests finish, exit 0).
+ * The life of a serving process (after handleProcessFlags): config (exit 2 on a bad value),
+ * listen, and a graceful drain on SIGTERM/SIGINT (readyz goes 503, in-flight requests finish, exit 0).
  */
 export async function runService<S extends TObject>(
   definition: ServiceDefinition<S>,
-  argv: string[] = process.argv.slice(2),
   env: Record<string, string | undefined> = Bun.env,
 ): Promise<void> {
   try {
-    const [flag, ...rest] = argv;
-    if (rest.length > 0 || (flag !== undefined && flag !== "--healthcheck" && flag !== "--version")) {
-      console.error(`unknown argument ${JSON.stringify(argv.join(" "))}; ${USAGE}`);
-      process.exit(2);
-    }
     const info = readBuildInfo(definition.name, definition.packageVersion);
-    if (flag === "--version") {
-      console.log(JSON.stringify(info));
-      process.exit(0);
-    }
-    if (flag === "--healthcheck") process.exit(await healthcheck(env));
-
     const config = loadConfig(definition.settings, env);
     const base = config as BaseConfig;
     const logger = createLogger({ service: info.service, version: info.version, level: base.LOG_LEVEL });
