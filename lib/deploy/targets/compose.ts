@@ -12,9 +12,6 @@ import type { ServiceName } from "../params";
 import type { ServiceState } from "../plan";
 import { PROJECT_ROOT } from "../state";
 
-/** Settings the Compose target adds to service2 (compose.yaml does not set them yet). */
-export const SERVICE2_TARGET_ENV: Record<string, string> = { BUN_CONFIG_DNS_TIME_TO_LIVE_SECONDS: "2" };
-
 /** Port each service listens on inside its container. */
 const CONTAINER_PORT = "8080/tcp";
 
@@ -48,10 +45,7 @@ export class ComposeTarget {
     mkdirSync(this.stateDir, { recursive: true });
     const services: Record<string, unknown> = {};
     for (const [name, s] of Object.entries(state)) {
-      // service2 caches service1's addresses (Bun: up to 30 s by default); a short TTL lets it
-      // see replaced replicas quickly. A value from --env_file_service2 wins.
-      const env = name === "service2" ? { ...SERVICE2_TARGET_ENV, ...s.env } : s.env;
-      services[name] = { image: s.image, environment: env };
+      services[name] = { image: s.image, environment: s.env };
     }
     writeFileSync(
       this.overrideFile,
