@@ -29,7 +29,7 @@ export const root = defineCommand({
   meta: {
     name: "deploy.ts",
     description:
-      "Deploy timekit's service1 and service2 with Docker Compose, gated on health, with automatic rollback. `up` is the default command.",
+      "Deploy timekit's service1 and service2 with Docker Compose (default), Kubernetes manifests or Helm, gated on health, with automatic rollback. `up` is the default command.",
   },
   // The root parses `up`'s flags too: `bun deploy.ts --version_service1=1.0` runs `up`.
   args: upArgs,
