@@ -119,10 +119,18 @@ describe("compose.yaml", () => {
     120_000,
   );
 
-  test("has no top-level name (Compose v1.29 rejects it) and exactly the two services", () => {
+  test("has no top-level name (Compose v1.29 rejects it); the two services, and monitoring only by profile", () => {
     expect(compose.name).toBeUndefined();
     expect(compose.version).toBeUndefined();
-    expect(Object.keys(compose.services).sort()).toEqual(["service1", "service2"]);
+    const byDefault = Object.entries(compose.services).filter(([, s]) => !(s as { profiles?: string[] }).profiles);
+    expect(byDefault.map(([name]) => name).sort()).toEqual(["service1", "service2"]);
+    for (const name of ["prometheus", "grafana"]) {
+      const service = compose.services[name];
+      expect(service.profiles).toEqual(["monitoring"]);
+      expect(service.read_only).toBe(true);
+      expect(service.cap_drop).toEqual(["ALL"]);
+      expect(service.ports).toEqual([expect.stringMatching(/^\$\{TIMEKIT_BIND_ADDRESS:-127\.0\.0\.1\}:/)]);
+    }
   });
 
   test.each([

@@ -108,6 +108,30 @@ test.skipIf(missing)(
     console.log(
       `prometheus: ${sent} requests, service2 rate ${service2Rate.toFixed(0)}/s, p99 ${(seconds * 1000).toFixed(1)} ms`,
     );
+
+    // The monitoring profile's Grafana dashboard asks the same Prometheus the same kind of questions:
+    // every panel query must be valid PromQL, and all but the error ratio (no 5xx here) must have data.
+    const dashboard = await Bun.file(
+      new URL("../../monitoring/grafana/dashboards/timekit.json", import.meta.url),
+    ).json();
+    const panels = dashboard.panels as { title: string; targets: { expr: string }[] }[];
+    expect(panels.length).toBeGreaterThanOrEqual(5);
+    for (const panel of panels) {
+      for (const target of panel.targets) {
+        const result = await query(target.expr.replaceAll("$__rate_interval", "10s"));
+        if (!panel.title.startsWith("Errors")) {
+          expect({ panel: panel.title, hasData: result.length > 0 }).toEqual({ panel: panel.title, hasData: true });
+        }
+      }
+    }
   },
   30_000,
 );
+
+test.skipIf(missing)("the monitoring profile's Prometheus configuration passes promtool", () => {
+  const promtool = Bun.which("promtool");
+  expect(promtool).not.toBeNull();
+  const file = new URL("../../monitoring/prometheus.yml", import.meta.url).pathname;
+  const result = Bun.spawnSync([promtool as string, "check", "config", file], { stdout: "pipe", stderr: "pipe" });
+  expect(result.exitCode).toBe(0);
+});
