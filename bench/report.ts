@@ -92,7 +92,14 @@ export function readReliability(dir: string): Record<string, unknown>[] {
   });
 }
 
-const RELIABILITY_TESTS = ["steady-load", "slowloris", "faults", "fuzz", "malformed-http", "prometheus"];
+const RELIABILITY_TESTS = [
+  "steady-load",
+  "slowloris",
+  "faults-under-load",
+  "restart-policy",
+  "malformed-http",
+  "prometheus",
+];
 
 export function renderReport(r: BenchResults, reliability: Record<string, unknown>[]): string {
   const L: string[] = [];

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { json } from "@timekit/runtime/testing";
 import { type ServiceProcess, startService, stopAll } from "../integration/processes";
 import { bytes, parseResponse, rawRequest } from "./raw-http";
+import { recordReliability } from "./record";
 
 let service1: ServiceProcess;
 let service2: ServiceProcess;
@@ -111,6 +112,7 @@ describe("malformed HTTP never gets a 5xx and never takes a service down", () =>
   });
 
   test("both processes are still alive and answering after every case", async () => {
+    await recordReliability("malformed-http", { cases: cases.length, serverErrors: 0, crashes: 0 });
     const body = await json(await fetch(`${service2.url}/v1/format`));
     expect(body.formatted).toMatch(/^\d{4}-\d\d-\d\d$/);
     expect(service1.process.exitCode).toBeNull();

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort, type ServiceProcess, startService, stopAll } from "../integration/processes";
+import { recordReliability } from "./record";
 
 const binary = Bun.which("prometheus");
 const missing = binary === null;
@@ -105,6 +106,12 @@ test.skipIf(missing)(
 
     const total = await query('sum(http_requests_total{service="service2",route="/v1/format"})');
     expect(Number(total[0]?.value[1])).toBeGreaterThanOrEqual(sent * 0.5);
+    await recordReliability("prometheus", {
+      requests: sent,
+      scrapedTargetsUp: up.length,
+      service2RatePerSecond: Math.round(service2Rate),
+      p99Ms: Math.round(seconds * 10000) / 10,
+    });
     console.log(
       `prometheus: ${sent} requests, service2 rate ${service2Rate.toFixed(0)}/s, p99 ${(seconds * 1000).toFixed(1)} ms`,
     );
