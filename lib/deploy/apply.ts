@@ -10,8 +10,10 @@ import { DeployError, ExitCode, UsageError } from "./errors";
 import { resolveImage } from "./images";
 import { isServiceName, parseDuration, SERVICES, type ServiceName } from "./params";
 import {
+  checkRegistry,
   DEFAULT_HEALTH_TIMEOUT_MS,
   DEFAULT_PORT,
+  type ImageSource,
   type Plan,
   type ServicePlan,
   type ServiceState,
@@ -19,7 +21,7 @@ import {
 } from "./plan";
 import { type Action, DeployLock, entryFromState, type HistoryEntry, stateFromEntry } from "./state";
 import { ComposeTarget, GateError, verifyEndToEnd } from "./targets/compose";
-import { parseVersion, versionLabel } from "./versions";
+import { KNOWN_GOOD_VERSION, parseVersion, versionLabel } from "./versions";
 
 interface LockOptions {
   lockWait?: string | undefined;
@@ -79,6 +81,9 @@ export async function apply(plan: Plan, ctx: Context, opts: LockOptions & { acti
     const target = new ComposeTarget(plan.project, ctx.stateDir);
     const { state: previous } = await lastGoodState(ctx);
     const requested = { service1: plan.services.service1.version, service2: plan.services.service2.version };
+
+    // 0. The published port, before anything is pulled, built or touched.
+    await checkPort(target, plan.port);
 
     // 1. Every image, before anything running is touched.
     const desired = {} as Record<ServiceName, ServiceState>;
@@ -162,6 +167,33 @@ export async function apply(plan: Plan, ctx: Context, opts: LockOptions & { acti
         `${url ? ` at ${url}` : ""} in ${((performance.now() - started) / 1000).toFixed(1)}s\n`,
     );
   });
+}
+
+/** True when something on this machine accepts connections or holds a listener on 127.0.0.1:port. */
+function portTaken(port: number): boolean {
+  try {
+    const probe = Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } });
+    probe.stop(true);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Fails (exit 1, nothing changed) when the port service2 should publish is held by anything but
+ * this project's own service2: Compose would otherwise stop the running service2 and then fail
+ * to start the new one, leaving the stack without its entry point.
+ */
+async function checkPort(target: ComposeTarget, port: number): Promise<void> {
+  if (port === 0) return;
+  const ours = (await target.containers("service2")).some((c) => ComposeTarget.url(c) === `http://127.0.0.1:${port}`);
+  if (ours || !portTaken(port)) return;
+  throw new DeployError(
+    `port ${port} on 127.0.0.1 is in use by another program, so service2 cannot be published there`,
+    ExitCode.failed,
+    `stop what listens on it (see \`ss -ltnp 'sport = :${port}'\`) or pass --port=<free port> (--port=0 lets the engine pick)`,
+  );
 }
 
 function fill(previous: Partial<Record<ServiceName, ServiceState>>, plan: Plan): Record<ServiceName, ServiceState> {
@@ -323,11 +355,19 @@ export async function down(ctx: Context, opts: LockOptions & { volumes: boolean 
 
 /**
  * Puts services back at an earlier good state from history: `--to=V` picks the newest good entry
- * running V; the default is the newest good state that differs from the current one.
+ * running V; `--to=known-good` pulls the image last promoted in the registry (by digest) and keeps
+ * the service's current settings; the default is the newest good state that differs from the
+ * current one.
  */
 export async function rollback(
   ctx: Context,
-  opts: LockOptions & { service?: string | undefined; to?: string | undefined; healthTimeout?: string | undefined },
+  opts: LockOptions & {
+    service?: string | undefined;
+    to?: string | undefined;
+    /** Where `--to=known-good` is looked up (default env REGISTRY). */
+    registry?: string | undefined;
+    healthTimeout?: string | undefined;
+  },
 ): Promise<void> {
   const services: ServiceName[] = [];
   if (opts.service !== undefined) {
@@ -336,10 +376,24 @@ export async function rollback(
     services.push(opts.service);
   } else services.push(...SERVICES);
   let toVersion: string | undefined;
+  let knownGood: string | undefined;
   if (opts.to !== undefined) {
     const spec = parseVersion(opts.to);
-    if (!spec) throw new UsageError(`--to=${JSON.stringify(opts.to)} is not a version; use dev or a tag such as 1.2.3`);
+    if (!spec)
+      throw new UsageError(
+        `--to=${JSON.stringify(opts.to)} is not a version; use known-good, dev or a tag such as 1.2.3`,
+      );
     toVersion = versionLabel(spec);
+    if (spec.kind === "known-good") {
+      knownGood = opts.registry || Bun.env.REGISTRY || undefined;
+      if (!knownGood)
+        throw new UsageError(
+          "--to=known-good names the image last promoted in a registry; give --registry=R (or env REGISTRY)",
+          "e.g. bun deploy.ts rollback --service=service2 --to=known-good --registry=127.0.0.1:5000/timekit",
+        );
+      const problem = checkRegistry(knownGood);
+      if (problem) throw new UsageError(problem);
+    }
   }
   let timeoutMs = DEFAULT_HEALTH_TIMEOUT_MS;
   if (opts.healthTimeout !== undefined) {
@@ -364,8 +418,20 @@ export async function rollback(
     service1: stateFromEntry(current, "service1"),
     service2: stateFromEntry(current, "service2"),
   };
+  const sources: Record<ServiceName, ImageSource> = { service1: { kind: "pinned" }, service2: { kind: "pinned" } };
   for (const service of services) {
     const now = next[service];
+    if (knownGood !== undefined) {
+      // The promoted image, pulled by its known-good tag and pinned by digest; settings stay.
+      next[service] = {
+        ...now,
+        version: KNOWN_GOOD_VERSION,
+        image: `${knownGood}/${service}:${KNOWN_GOOD_VERSION}`,
+        digest: null,
+      };
+      sources[service] = { kind: "registry", registry: knownGood };
+      continue;
+    }
     const found = entries.find((e) => {
       const s = stateFromEntry(e, service);
       return toVersion !== undefined
@@ -392,8 +458,8 @@ export async function rollback(
     port: current.port ?? DEFAULT_PORT,
     gate: { timeoutMs },
     services: {
-      service1: { ...next.service1, name: "service1", source: { kind: "pinned" } },
-      service2: { ...next.service2, name: "service2", source: { kind: "pinned" } },
+      service1: { ...next.service1, name: "service1", source: sources.service1 },
+      service2: { ...next.service2, name: "service2", source: sources.service2 },
     },
   };
   await apply(plan, ctx, { ...opts, action: "rollback" });

@@ -51,7 +51,7 @@ export const sourceArgs = {
   registry: {
     type: "string",
     description: "Registry to pull published tags from, e.g. 127.0.0.1:5000/timekit (env REGISTRY)",
-    valueHint: "host[:port][/path]",
+    valueHint: "registry",
   },
   from_archive: {
     type: "string",
@@ -65,8 +65,15 @@ const paramArgs: ArgsDef = Object.fromEntries(
     p.flag,
     {
       type: "string",
-      description: p.kind.type === "enum" ? `${p.description}: ${p.kind.options.join(", ")}` : p.description,
-      valueHint: p.kind.type === "enum" ? p.kind.options.join("|") : p.kind.type,
+      description: p.kind.type === "enum" ? `${p.description} One of: ${p.kind.options.join(", ")}.` : p.description,
+      // Short hints keep `--help` narrow; the choices are listed in the description.
+      valueHint:
+        p.kind.type === "enum"
+          ? (p.flag
+              .replace(/_service\d$/, "")
+              .split("_")
+              .pop() ?? "value")
+          : p.kind.type,
     },
   ]),
 );
@@ -115,7 +122,7 @@ export const upArgs = {
 
 /** `build`, `publish`, `promote`: one service, one release version. */
 export const releaseArgs = {
-  service: { type: "string", description: "service1 or service2 (required)", valueHint: "service1|service2" },
+  service: { type: "string", description: "service1 or service2 (required)", valueHint: "service" },
   version: {
     type: "string",
     description: "Release version X.Y.Z or X.Y.Z-pre.N (a leading v is dropped)",

@@ -3,10 +3,11 @@
  * lazily, so `--dry-run` or `history` never pays for the Compose target's imports.
  * Every failure ends here and becomes one exit code from ./errors.ts.
  */
-import { type ArgsDef, type CommandDef, defineCommand, renderUsage, runCommand } from "citty";
+import { type ArgsDef, type CommandDef, defineCommand, runCommand } from "citty";
 import { upArgs } from "./args";
 import { DeployError, ExitCode } from "./errors";
 import { readFlags } from "./flags";
+import { renderHelp } from "./help";
 
 /** citty wants one command type; each module exports its own precisely typed command. */
 const load = (p: Promise<{ default: unknown }>) => p.then((m) => m.default as CommandDef<ArgsDef>);
@@ -19,6 +20,7 @@ export const subCommands = {
   rollback: () => load(import("./commands/rollback")),
   build: () => load(import("./commands/build")),
   publish: () => load(import("./commands/publish")),
+  integrate: () => load(import("./commands/integrate")),
   promote: () => load(import("./commands/promote")),
   version: () => load(import("../release/commands/version")),
 } satisfies Record<string, () => Promise<CommandDef<ArgsDef>>>;
@@ -119,7 +121,8 @@ export async function main(argv: string[]): Promise<number> {
   const command = await subCommands[name]();
 
   if (rest.includes("--help") || rest.includes("-h")) {
-    const usage = at >= 0 ? await renderUsage(command, root as CommandDef<ArgsDef>) : await renderUsage(root);
+    const usage =
+      at >= 0 ? await renderHelp(command, root as CommandDef<ArgsDef>) : await renderHelp(root as CommandDef<ArgsDef>);
     process.stdout.write(`${usage}\n`);
     return ExitCode.ok;
   }

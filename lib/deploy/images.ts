@@ -12,6 +12,7 @@ import { inspectImage, run } from "./docker";
 import { DeployError, ExitCode } from "./errors";
 import type { ServiceName } from "./params";
 import { LOCAL_REPO, type ServicePlan } from "./plan";
+import { CONNECTION, unreachable } from "./registry";
 import { KNOWN_GOOD_VERSION } from "./versions";
 
 /** A DockerError from the image library as this CLI's exit-1 error, its fix on its own line. */
@@ -50,6 +51,7 @@ export async function resolveImage(s: ServicePlan, opts: { note?: (line: string)
       const out = await run(["docker", "pull", s.image], { timeoutMs: 600_000 });
       if (out.exitCode !== 0) {
         const detail = out.stderr.trim().split("\n").pop() ?? "";
+        if (CONNECTION.test(detail)) throw unreachable(s.source.registry, detail);
         const notFound = /manifest unknown|not found|does not exist/i.test(detail);
         throw new DeployError(
           notFound

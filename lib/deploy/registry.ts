@@ -38,7 +38,7 @@ async function requireSkopeo(): Promise<void> {
   skopeoChecked = true;
 }
 
-function unreachable(registry: string, detail: string): DeployError {
+export function unreachable(registry: string, detail: string): DeployError {
   return new DeployError(
     `registry ${registryHost(registry)} is unreachable: ${detail}`,
     ExitCode.failed,
@@ -47,7 +47,8 @@ function unreachable(registry: string, detail: string): DeployError {
 }
 
 const NOT_FOUND = /manifest unknown|name unknown|not found|does not exist|404/i;
-const CONNECTION = /connection refused|no such host|i\/o timeout|connection reset|dial tcp|server gave HTTP response/i;
+export const CONNECTION =
+  /connection refused|no such host|i\/o timeout|connection reset|dial tcp|server gave HTTP response/i;
 
 /** The manifest `repo:tag` names, or null when the registry has no such tag (or repository). */
 export async function remoteManifest(repo: string, tag: string): Promise<RemoteManifest | null> {

@@ -183,6 +183,19 @@ describe("help", () => {
       expect(r.stdout).toContain(word);
     }
   });
+  test("every help fits 100 columns, with short value hints and the choices in the description", () => {
+    for (const command of [[], ["up"], ["rollback"], ["build"], ["publish"], ["promote"], ["integrate"], ["version"]]) {
+      const r = deploy([...command, "--help"]);
+      expect(r.code).toBe(0);
+      const long = r.stdout.split("\n").filter((line) => line.length > 100);
+      expect(long).toEqual([]);
+    }
+    const r = deploy(["--help"]);
+    expect(r.stdout).toContain("--log_level_service1=<level>");
+    expect(r.stdout).toMatch(/One of: fatal, error, warn, info, debug, trace,\s+silent/);
+    expect(r.stdout).toContain("--target=<target>");
+    expect(r.stdout).not.toContain("|");
+  });
   test("a subcommand's --help", () => {
     const r = deploy(["rollback", "--help"]);
     expect(r.code).toBe(0);
@@ -230,9 +243,28 @@ describe("history and rollback read the state directory", () => {
     expect(table.stdout).not.toContain("2026-01-01");
   });
 
+  test("rollback --to=known-good without a registry is a usage error", () => {
+    const r = deploy(["rollback", `--project=${project}`, "--to=known-good"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("--to=known-good names the image last promoted in a registry; give --registry=R");
+    expect(r.stderr).toContain("fix: e.g. bun deploy.ts rollback --service=service2 --to=known-good --registry=");
+  });
+
   test("rollback with nothing in history fails with exit 1", () => {
     const r = deploy(["rollback", `--project=${project}-none`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("nothing to roll back");
+  });
+});
+
+describe("the usual troubles without Docker: exit 1 with the fix", () => {
+  test("no Docker engine answers", () => {
+    const r = deploy(
+      ["--project=timekit-test-noengine", "--version_service1=1.0.0", "--version_service2=1.0.0", "--quiet"],
+      { DOCKER_HOST: "unix:///nonexistent.sock" },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("deploy: no Docker engine answers");
+    expect(r.stderr).toContain("fix: start the Docker daemon");
   });
 });

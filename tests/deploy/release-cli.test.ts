@@ -44,6 +44,17 @@ describe("release commands reject bad usage with exit 2", () => {
       /unknown flag --servce; did you mean --service\?/,
     ],
     [
+      "integrate without a registry",
+      ["integrate", "--service=service2", "--version=1.0.0"],
+      /integrate needs --registry/,
+    ],
+    ["integrate without a version", ["integrate", "--service=service2"], /--version is required/],
+    [
+      "integrate against a bad other version",
+      ["integrate", "--service=service2", "--version=1.0.0", "--registry=127.0.0.1:5000/t", "--other_version=latest"],
+      /--other_version="latest" is not a version/,
+    ],
+    [
       "known-good without a registry",
       ["--version_service1=known-good", "--dry-run"],
       /--version_service1=known-good names the image promoted in a registry; give --registry/,

@@ -87,7 +87,7 @@ describe("release.yml", () => {
     expect(Object.keys(on).sort()).toEqual(["push", "workflow_dispatch"]);
   });
 
-  test("per pending service: version → build → test → publish → tag → promote, all through deploy.ts", async () => {
+  test("per pending service: version → build → test → publish → integrate → tag → promote, all through deploy.ts", async () => {
     const { jobs } = await workflow("release.yml");
     const release = jobs.release;
     expect(release?.strategy?.matrix?.service).toBe(`$\{{ fromJSON(needs.plan.outputs.services) }}`);
@@ -96,6 +96,7 @@ describe("release.yml", () => {
       "bun deploy.ts build",
       "bun test tests/docker",
       "bun deploy.ts publish",
+      "bun deploy.ts integrate",
       "--tag --json",
       'git push origin "refs/tags/$TAG"',
       "bun deploy.ts promote",

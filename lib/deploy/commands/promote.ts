@@ -20,7 +20,7 @@ export default defineCommand({
     registry: {
       type: "string",
       description: "The registry the version was published to (env REGISTRY)",
-      valueHint: "host[:port][/path]",
+      valueHint: "registry",
     },
     ...releaseOutputArgs,
   },

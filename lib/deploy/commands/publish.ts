@@ -21,7 +21,7 @@ export default defineCommand({
     registry: {
       type: "string",
       description: "Push to this registry, e.g. ghcr.io/owner or 127.0.0.1:5000/timekit (env REGISTRY)",
-      valueHint: "host[:port][/path]",
+      valueHint: "registry",
     },
     archive_dir: {
       type: "string",

@@ -13,8 +13,14 @@ export default defineCommand({
     service: { type: "string", description: "service1 or service2 (default: both)", valueHint: "service" },
     to: {
       type: "string",
-      description: "A version recorded in history (default: the one before the current)",
+      description:
+        "A version recorded in history, or known-good: the image last promoted in --registry (default: the one before the current)",
       valueHint: "version",
+    },
+    registry: {
+      type: "string",
+      description: "With --to=known-good: the registry it was promoted in (env REGISTRY)",
+      valueHint: "registry",
     },
     ...targetArgs,
     ...gateArgs,
@@ -29,6 +35,7 @@ export default defineCommand({
     const opts = {
       service: flagString(args, "service"),
       to: flagString(args, "to"),
+      registry: flagString(args, "registry"),
       healthTimeout: flagString(args, "health_timeout"),
       lockWait: flagString(args, "lock_wait"),
       forceUnlock: args.force_unlock === true,

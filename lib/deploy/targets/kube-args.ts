@@ -18,7 +18,7 @@ export const targetArgs = {
   target: {
     type: "string",
     description: "Where to deploy: compose (default), k8s (raw manifests via kustomize) or helm (env TIMEKIT_TARGET)",
-    valueHint: TARGETS.join("|"),
+    valueHint: "target",
   },
   namespace: {
     type: "string",
@@ -37,13 +37,13 @@ export const kubeUpArgs = {
   overlay: {
     type: "string",
     description: "k8s/helm: cluster flavour, sets how service2 is exposed (base, kind, minikube, docker-desktop)",
-    valueHint: OVERLAY_CHOICES.join("|"),
+    valueHint: "overlay",
   },
   load_images: {
     type: "string",
     description:
       "k8s/helm: copy the images from the local Docker engine into the cluster: kind, minikube, none, or auto (from the context name: kind-* or minikube; the default)",
-    valueHint: LOAD_IMAGES_CHOICES.join("|"),
+    valueHint: "mode",
   },
 } as const satisfies ArgsDef;
 
