@@ -26,6 +26,14 @@ export type LegacyWord = "iso" | "timestamp";
 const isTimestamp = TypeCompiler.Compile(TimestampSchema);
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
+interface UpstreamRequest {
+  method: string;
+  path: string;
+  body?: string;
+  /** Request ids of callers sharing this call, logged by service1 beside the main one. */
+  joined?: string[];
+}
+
 type Outcome = "ok" | "timeout" | "unavailable" | "bad_response";
 
 class Attempt {
@@ -67,9 +75,35 @@ export class Service1Client {
     }
   }
 
-  /** `GET /v1/timestamp`, checked against service1's own response schema. */
+  private nextBatch?: { requestIds: string[]; answer: Promise<Timestamp> };
+
+  /**
+   * `GET /v1/timestamp`, checked against service1's own response schema. Callers that arrive
+   * before the call is sent share it: the call leaves on the next turn of the event loop, so
+   * service1 reads its clock after every one of them arrived, and each still gets "the current
+   * time". Their request ids travel with it for service1's log.
+   */
   timestamp(requestId: string): Promise<Timestamp> {
-    return this.call("timestamp", requestId, { method: "GET", path: TIMESTAMP_PATH }, async (response) => {
+    const waiting = this.nextBatch;
+    if (waiting) {
+      waiting.requestIds.push(requestId);
+      return waiting.answer;
+    }
+    const batch: { requestIds: string[]; answer: Promise<Timestamp> } = {
+      requestIds: [requestId],
+      answer: Promise.resolve() as never,
+    };
+    this.nextBatch = batch;
+    batch.answer = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextBatch = undefined;
+      return this.fetchTimestamp(batch.requestIds);
+    });
+    return batch.answer;
+  }
+
+  private fetchTimestamp(requestIds: string[]): Promise<Timestamp> {
+    const [first = "", ...joined] = requestIds;
+    return this.call("timestamp", first, { method: "GET", path: TIMESTAMP_PATH, joined }, async (response) => {
       const body: unknown = await response.json().catch(() => undefined);
       return isTimestamp.Check(body) ? body : undefined;
     });
@@ -88,7 +122,7 @@ export class Service1Client {
   private async call<T>(
     operation: string,
     requestId: string,
-    request: { method: string; path: string; body?: string },
+    request: UpstreamRequest,
     parse: (response: Response) => Promise<T | undefined>,
   ): Promise<T> {
     const { timeoutMs, retries, backoffMs } = this.options;
@@ -126,7 +160,7 @@ export class Service1Client {
   }
 
   private async attempt<T>(
-    request: { method: string; path: string; body?: string },
+    request: UpstreamRequest,
     requestId: string,
     remainingMs: number,
     parse: (response: Response) => Promise<T | undefined>,
@@ -136,7 +170,11 @@ export class Service1Client {
       response = await this.fetch(this.baseUrl + request.path, {
         method: request.method,
         body: request.body,
-        headers: { "x-request-id": requestId, ...(request.body ? { "content-type": "text/plain" } : {}) },
+        headers: {
+          "x-request-id": requestId,
+          ...(request.joined?.length ? { "x-joined-request-ids": request.joined.join(",") } : {}),
+          ...(request.body ? { "content-type": "text/plain" } : {}),
+        },
         signal: AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs))),
       });
     } catch (error) {

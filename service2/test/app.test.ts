@@ -252,6 +252,47 @@ describe("when service1 misbehaves", () => {
     expect(attempts).toBe(3);
   });
 
+  test("concurrent callers share one call to service1, each gets a time read after it arrived, and every id travels", async () => {
+    let calls = 0;
+    const seenIds: string[] = [];
+    const url = upstream((request) => {
+      calls++;
+      seenIds.push(request.headers.get("x-request-id") ?? "");
+      seenIds.push(...(request.headers.get("x-joined-request-ids") ?? "").split(",").filter(Boolean));
+      const now = Date.now();
+      return Response.json({ epoch: Math.floor(now / 1000), epochMs: now, iso: new Date(now).toISOString() });
+    });
+    const { app } = makeService2({ SERVICE1_URL: url });
+    const ids = Array.from({ length: 20 }, (_, i) => `joined-${i}`);
+    const results = await Promise.all(
+      ids.map(async (id) => {
+        const sentAt = Date.now();
+        const response = await app.handle(
+          new Request("http://localhost/v1/format", { headers: { "x-request-id": id } }),
+        );
+        return { sentAt, status: response.status, body: await json(response) };
+      }),
+    );
+    for (const result of results) {
+      expect(result.status).toBe(200);
+      expect(result.body.epochMs).toBeGreaterThanOrEqual(result.sentAt);
+    }
+    expect(calls).toBeLessThan(ids.length);
+    expect(seenIds.sort()).toEqual([...ids].sort());
+  });
+
+  test("callers that arrive after a call was sent get a call of their own", async () => {
+    let calls = 0;
+    const url = upstream(() => {
+      calls++;
+      return Response.json(timestamp);
+    });
+    const { app } = makeService2({ SERVICE1_URL: url });
+    await call(app, "/v1/format");
+    await call(app, "/v1/format");
+    expect(calls).toBe(2);
+  });
+
   test("a 500 is not retried: it is not a transient failure", async () => {
     let attempts = 0;
     const url = upstream(() => {

@@ -21,6 +21,9 @@ export interface ServiceAppOptions {
 }
 
 const REQUEST_ID_HEADER = "x-request-id";
+/** Ids of other callers whose requests a caller (service2) folded into this one; logged beside ours. */
+const JOINED_REQUEST_IDS_HEADER = "x-joined-request-ids";
+const MAX_JOINED_HEADER_LENGTH = 16_384;
 /** Accept a caller's id only if it is short and harmless to log and forward. */
 const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -132,7 +135,17 @@ export function createServiceApp(options: ServiceAppOptions) {
       const seconds = (performance.now() - startedAt) / 1000;
       const status = typeof set.status === "number" ? set.status : 200;
       metrics.observe(request.method, route || UNMATCHED_ROUTE, status, seconds);
-      const entry = { requestId, method: request.method, path: clip(path), status, ms: Math.round(seconds * 1e4) / 10 };
+      const entry: Record<string, unknown> = {
+        requestId,
+        method: request.method,
+        path: clip(path),
+        status,
+        ms: Math.round(seconds * 1e4) / 10,
+      };
+      const joined = request.headers.get(JOINED_REQUEST_IDS_HEADER);
+      if (joined && joined.length <= MAX_JOINED_HEADER_LENGTH) {
+        entry.joinedRequestIds = joined.split(",").filter((id) => VALID_REQUEST_ID.test(id));
+      }
       if (PROBES.has(path) && status < 400) logger.debug(entry, "request");
       else logger.info(entry, "request");
     })

@@ -59,6 +59,17 @@ describe("request ids", () => {
   });
 });
 
+test("ids of requests a caller folded into this one are logged beside its own; unsafe ones are dropped", async () => {
+  const { app, log } = makeApp();
+  await call(app, "/v1/echo?value=a", {
+    headers: { "x-request-id": "main-1", "x-joined-request-ids": "b-2,c-3,bad id,d-4" },
+  });
+  await call(app, "/v1/echo?value=a", { headers: { "x-request-id": "solo" } });
+  const lines = log.lines().filter((line) => line.msg === "request");
+  expect(lines.find((line) => line.requestId === "main-1")?.joinedRequestIds).toEqual(["b-2", "c-3", "d-4"]);
+  expect(lines.find((line) => line.requestId === "solo")).not.toHaveProperty("joinedRequestIds");
+});
+
 describe("error shape", () => {
   test.each([
     ["unknown route", "/nope", "GET", 404, "NOT_FOUND", "no route for GET /nope"],
