@@ -74,7 +74,12 @@ async function e2eUrl(target: ComposeTarget): Promise<string | null> {
   return s2 && s2.status === "running" ? ComposeTarget.url(s2) : null;
 }
 
-export async function apply(plan: Plan, ctx: Context, opts: LockOptions & { action: Action }): Promise<void> {
+export async function apply(
+  plan: Plan,
+  ctx: Context,
+  /** `silent`: no result line on stdout (a caller such as `integrate` prints its own). */
+  opts: LockOptions & { action: Action; silent?: boolean },
+): Promise<void> {
   const started = performance.now();
   const p = ctx.progress;
   await withLock(ctx, `${opts.action} (pid ${process.pid})`, opts, async () => {
@@ -162,6 +167,7 @@ export async function apply(plan: Plan, ctx: Context, opts: LockOptions & { acti
       requested,
     } as HistoryEntry);
     const url = await e2eUrl(target);
+    if (opts.silent) return;
     process.stdout.write(
       `deployed service1 ${effective.service1.version} x${effective.service1.replicas}, service2 ${effective.service2.version}` +
         `${url ? ` at ${url}` : ""} in ${((performance.now() - started) / 1000).toFixed(1)}s\n`,
@@ -333,7 +339,7 @@ export async function status(ctx: Context): Promise<StatusReport> {
   return { project: ctx.project, services };
 }
 
-export async function down(ctx: Context, opts: LockOptions & { volumes: boolean }): Promise<void> {
+export async function down(ctx: Context, opts: LockOptions & { volumes: boolean; silent?: boolean }): Promise<void> {
   const started = performance.now();
   await withLock(ctx, `down (pid ${process.pid})`, opts, async () => {
     const target = new ComposeTarget(ctx.project, ctx.stateDir);
@@ -349,7 +355,7 @@ export async function down(ctx: Context, opts: LockOptions & { volumes: boolean 
       service2: { ...(state.service2 ?? placeholder), replicas: 0 },
     };
     await ctx.history.append(entryFromState("down", "ok", after, [...SERVICES], port ?? DEFAULT_PORT, started));
-    process.stdout.write(`removed project ${ctx.project}; history kept in ${ctx.stateDir}\n`);
+    if (!opts.silent) process.stdout.write(`removed project ${ctx.project}; history kept in ${ctx.stateDir}\n`);
   });
 }
 

@@ -68,7 +68,7 @@ export async function integrate(opts: IntegrateOptions): Promise<IntegrateResult
     }
     let report: StatusReport;
     try {
-      await apply(plan, ctx, { action: "up", forceUnlock: false });
+      await apply(plan, ctx, { action: "up", forceUnlock: false, silent: true });
       report = await status(ctx);
     } catch (error) {
       if (error instanceof DeployError && error.exitCode !== ExitCode.usage) {
@@ -81,7 +81,7 @@ export async function integrate(opts: IntegrateOptions): Promise<IntegrateResult
       }
       throw error;
     } finally {
-      await down(ctx, { forceUnlock: true, volumes: true }).catch((error: unknown) => {
+      await down(ctx, { forceUnlock: true, volumes: true, silent: true }).catch((error: unknown) => {
         process.stderr.write(
           `deploy: could not remove the integration project ${project}: ${error instanceof Error ? error.message : String(error)}\n`,
         );

@@ -18,10 +18,11 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(env: Record<string, string>) {
+/** `bun deploy.ts` as a process in `cwd` (default this checkout; a temp clone for the pipeline). */
+export function cli(env: Record<string, string>, cwd = ROOT) {
   return async (args: string[], extraEnv: Record<string, string> = {}): Promise<CliResult> => {
     const proc = Bun.spawn(["bun", "deploy.ts", ...args], {
-      cwd: ROOT,
+      cwd,
       env: { ...process.env, REGISTRY: "", BUILD_COMMIT: TEST_COMMIT, ...env, ...extraEnv },
       stdout: "pipe",
       stderr: "pipe",
@@ -175,4 +176,18 @@ export function steadyClient(port: number, workers = 2) {
       return stats;
     },
   };
+}
+
+/** Every tag of `repo` in the registry with the digest it names, via skopeo (no pull). */
+export async function registryDigests(repo: string): Promise<Record<string, string>> {
+  const list = await run(["skopeo", "list-tags", "--tls-verify=false", `docker://${repo}`]);
+  if (list.exitCode !== 0) return {};
+  const tags = (JSON.parse(list.stdout) as { Tags?: string[] | null }).Tags ?? [];
+  const out: Record<string, string> = {};
+  for (const tag of tags.sort()) {
+    const raw = await run(["skopeo", "inspect", "--raw", "--tls-verify=false", `docker://${repo}:${tag}`]);
+    if (raw.exitCode !== 0) throw new Error(`skopeo inspect ${repo}:${tag} failed: ${raw.stderr}`);
+    out[tag] = `sha256:${new Bun.CryptoHasher("sha256").update(raw.stdout).digest("hex")}`;
+  }
+  return out;
 }
