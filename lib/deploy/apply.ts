@@ -17,6 +17,7 @@ import {
   type Plan,
   type ServicePlan,
   type ServiceState,
+  type ServiceStatus,
   serviceChanged,
 } from "./plan";
 import { type Action, DeployLock, entryFromState, type HistoryEntry, stateFromEntry } from "./state";
@@ -293,17 +294,7 @@ async function restore(
 
 export interface StatusReport {
   project: string;
-  services: Record<
-    ServiceName,
-    {
-      version: string | null;
-      image: string | null;
-      digest: string | null;
-      replicas: number;
-      health: string;
-      url: string | null;
-    }
-  >;
+  services: Record<ServiceName, ServiceStatus>;
 }
 
 export async function status(ctx: Context): Promise<StatusReport> {

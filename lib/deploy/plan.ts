@@ -278,3 +278,13 @@ export function describePlan(plan: Plan): string {
   );
   return lines.join("\n");
 }
+
+/** What `status` reports for one service, whatever the target. */
+export interface ServiceStatus {
+  version: string | null;
+  image: string | null;
+  digest: string | null;
+  replicas: number;
+  health: string;
+  url: string | null;
+}

@@ -10,6 +10,7 @@ import { type ContainerInfo, compose, inspectContainers, requireEngine, run } fr
 import { DeployError, ExitCode } from "../errors";
 import type { ServiceName } from "../params";
 import type { ServiceState } from "../plan";
+import { probeThroughService2 } from "../probe";
 import { PROJECT_ROOT } from "../state";
 
 /** Port each service listens on inside its container. */
@@ -228,17 +229,9 @@ export async function verifyEndToEnd(baseUrl: string, timeoutMs: number): Promis
   const deadline = performance.now() + timeoutMs;
   let last = "";
   while (performance.now() < deadline) {
-    try {
-      const res = await fetch(`${baseUrl}/v1/format?pattern=yyyy`, {
-        signal: AbortSignal.timeout(5000),
-        headers: { "x-request-id": `deploy-gate-${Date.now()}` },
-      });
-      const body = await res.text();
-      if (res.status === 200 && /"epochMs"\s*:\s*\d+/.test(body)) return;
-      last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
-    } catch (error) {
-      last = error instanceof Error ? error.message : String(error);
-    }
+    const probe = await probeThroughService2(baseUrl);
+    if (probe.ok) return;
+    last = probe.detail;
     await Bun.sleep(250);
   }
   throw new GateError(

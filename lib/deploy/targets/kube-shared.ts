@@ -26,6 +26,7 @@ import { formatProblems, validateObjects } from "../../k8s/validate";
 import { DeployError, ExitCode, UsageErrors } from "../errors";
 import { SERVICES, type ServiceName } from "../params";
 import type { Plan } from "../plan";
+import { probeThroughService2 } from "../probe";
 import type { KubeSettings, KubeTarget, LoadImages } from "./kube-args";
 
 export type { KubeSettings } from "./kube-args";
@@ -345,18 +346,10 @@ export async function requestThroughService2(kubectl: string, kube: KubeSettings
         last = `kubectl port-forward did not start: ${(await new Response(child.stderr).text().catch(() => "")).trim()}`;
       } else {
         while (performance.now() < deadline) {
-          try {
-            const res = await fetch(`http://127.0.0.1:${port}/v1/format?pattern=yyyy`, {
-              signal: AbortSignal.timeout(5000),
-              headers: { "x-request-id": `deploy-gate-${Date.now()}` },
-            });
-            const body = await res.text();
-            if (res.status === 200 && /"epochMs"\s*:\s*\d+/.test(body)) return;
-            last = `HTTP ${res.status}: ${body.slice(0, 200)}`;
-          } catch (error) {
-            last = error instanceof Error ? error.message : String(error);
-            if (child.exitCode !== null) break; // the forward died (pod replaced): start a new one
-          }
+          const probe = await probeThroughService2(`http://127.0.0.1:${port}`);
+          if (probe.ok) return;
+          last = probe.detail;
+          if (child.exitCode !== null) break; // the forward died (pod replaced): start a new one
           await Bun.sleep(500);
         }
       }

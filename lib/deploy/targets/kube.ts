@@ -7,7 +7,14 @@
 import type { Context } from "../context";
 import { DeployError, ExitCode, UsageError } from "../errors";
 import { isServiceName, parseDuration, SERVICES, type ServiceName } from "../params";
-import { DEFAULT_HEALTH_TIMEOUT_MS, type Plan, type ServicePlan, type ServiceState, serviceChanged } from "../plan";
+import {
+  DEFAULT_HEALTH_TIMEOUT_MS,
+  type Plan,
+  type ServicePlan,
+  type ServiceState,
+  type ServiceStatus,
+  serviceChanged,
+} from "../plan";
 import { type Action, DeployLock, entryFromState, History, type HistoryEntry, stateFromEntry } from "../state";
 import { parseVersion, versionLabel } from "../versions";
 import { HelmTarget } from "./helm";
@@ -197,17 +204,7 @@ export interface KubeStatus {
   target: KubeTarget;
   namespace: string;
   context: string | null;
-  services: Record<
-    ServiceName,
-    {
-      version: string | null;
-      image: string | null;
-      digest: string | null;
-      replicas: number;
-      health: string;
-      url: string | null;
-    }
-  >;
+  services: Record<ServiceName, ServiceStatus>;
 }
 
 export async function kubeStatus(ctx: Context, target: KubeTarget, kube: KubeSettings): Promise<KubeStatus> {
