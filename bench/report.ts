@@ -176,7 +176,11 @@ export function renderReport(r: BenchResults, reliability: Record<string, unknow
         `| ${s} image (${img.source} \`timekit/${s}:dev\`, ${img.id.slice(7, 19)}) | ${mb(img.bytes)} | ${mb(img.gzipBytes)} | ${(img.bytes / i.bunBinaryBytes).toFixed(2)}× (+${mb(img.bytes - i.bunBinaryBytes)}) |`,
       );
     }
-    L.push("");
+    L.push(
+      "",
+      "For scale: the originals shipped on `python:latest`, about 1 GB per image. A `node:*-slim` equivalent could not be built here, where no base image can be pulled.",
+      "",
+    );
   } else L.push(`Not measured: ${r.notMeasured.images ?? "not run"}.`, "");
   const d = r.deploy;
   L.push("## Deploy timings", "");
@@ -199,7 +203,7 @@ export function renderReport(r: BenchResults, reliability: Record<string, unknow
   L.push(
     "## Reliability",
     "",
-    "Figures written by the tests in `tests/reliability/` (run by `.ci/run`), as last recorded on this machine.",
+    "Figures written by the tests in `tests/reliability/` and `tests/docker/` (run by `.ci/run`), as last recorded on this machine. `image-rebuild` is the build-cache check: after a source-only change, the dependency layer is reused and only the compile step runs again.",
     "",
   );
   L.push("| test | recorded at | figures |", "|---|---|---|");

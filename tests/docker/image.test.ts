@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { BUILDER_REPOSITORY, pinnedBunVersion } from "../../lib/docker/builder";
 import { buildkitClient } from "../../lib/docker/engine";
 import { buildImage, officialBuilderImage, SERVICES, type ServiceName } from "../../lib/docker/images";
+import { recordReliability } from "../reliability/record";
 import { REPO_ROOT } from "../support/compose";
 import {
   docker,
@@ -340,6 +341,7 @@ describe.skipIf(!hasDocker)("image builds and caching", () => {
       `${await Bun.file(join(context, "service1/src/main.ts")).text()}\n// ${Date.now()}\n`,
     );
     const lines: string[] = [];
+    const started = performance.now();
     await buildImage({
       service: "service1",
       context,
@@ -347,9 +349,16 @@ describe.skipIf(!hasDocker)("image builds and caching", () => {
       ...TEST_METADATA,
       onProgress: (line) => lines.push(line),
     });
+    const rebuildMs = Math.round(performance.now() - started);
     const stepOf = (pattern: RegExp) => lines.find((l) => pattern.test(l))?.match(/^#(\d+) /)?.[1];
     const install = stepOf(/\[builder .*RUN .*"bun", "install"/);
     const compile = stepOf(/\[builder .*RUN \["bun", "lib\/docker\/builder-stage.ts"\]/);
+    await recordReliability("image-rebuild", {
+      change: "one line appended to service1/src/main.ts",
+      dependencyLayerReused: lines.includes(`#${install} CACHED`),
+      compileReRun: !lines.includes(`#${compile} CACHED`),
+      rebuildMs,
+    });
     expect(install).toBeDefined();
     expect(compile).toBeDefined();
     expect(lines).toContain(`#${install} CACHED`);
