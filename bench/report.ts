@@ -99,6 +99,8 @@ const RELIABILITY_TESTS = [
   "restart-policy",
   "malformed-http",
   "prometheus",
+  "fuzz",
+  "image-rebuild",
 ];
 
 export function renderReport(r: BenchResults, reliability: Record<string, unknown>[]): string {
