@@ -24,6 +24,8 @@ export interface Service1ClientOptions {
 export type LegacyWord = "iso" | "timestamp";
 
 const isTimestamp = TypeCompiler.Compile(TimestampSchema);
+/** Bounds one shared call's id header (service1 logs at most 16 KiB of joined ids). */
+const MAX_SHARED_CALLERS = 64;
 const RETRYABLE_STATUS = new Set([502, 503, 504]);
 
 interface UpstreamRequest {
@@ -79,26 +81,23 @@ export class Service1Client {
 
   /**
    * `GET /v1/timestamp`, checked against service1's own response schema. Callers that arrive
-   * before the call is sent share it: the call leaves on the next turn of the event loop, so
-   * service1 reads its clock after every one of them arrived, and each still gets "the current
-   * time". Their request ids travel with it for service1's log.
+   * before the call is sent share it (up to MAX_SHARED_CALLERS): the call leaves on the next turn
+   * of the event loop, so service1 reads its clock after every one of them arrived, and each still
+   * gets "the current time". Their request ids travel with it for service1's log.
    */
   timestamp(requestId: string): Promise<Timestamp> {
     const waiting = this.nextBatch;
-    if (waiting) {
+    if (waiting && waiting.requestIds.length < MAX_SHARED_CALLERS) {
       waiting.requestIds.push(requestId);
       return waiting.answer;
     }
-    const batch: { requestIds: string[]; answer: Promise<Timestamp> } = {
-      requestIds: [requestId],
-      answer: Promise.resolve() as never,
-    };
-    this.nextBatch = batch;
-    batch.answer = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
-      this.nextBatch = undefined;
-      return this.fetchTimestamp(batch.requestIds);
+    const requestIds = [requestId];
+    const answer = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      if (this.nextBatch?.requestIds === requestIds) this.nextBatch = undefined;
+      return this.fetchTimestamp(requestIds);
     });
-    return batch.answer;
+    this.nextBatch = { requestIds, answer };
+    return answer;
   }
 
   private fetchTimestamp(requestIds: string[]): Promise<Timestamp> {

@@ -281,6 +281,25 @@ describe("when service1 misbehaves", () => {
     expect(seenIds.sort()).toEqual([...ids].sort());
   });
 
+  test("at most 64 callers share one call, so its id header stays bounded", async () => {
+    const idsPerCall: number[] = [];
+    const url = upstream((request) => {
+      const joined = request.headers.get("x-joined-request-ids");
+      idsPerCall.push(1 + (joined ? joined.split(",").length : 0));
+      return Response.json(timestamp);
+    });
+    const { app } = makeService2({ SERVICE1_URL: url });
+    const responses = await Promise.all(
+      Array.from({ length: 150 }, (_, i) =>
+        app.handle(new Request("http://localhost/v1/format", { headers: { "x-request-id": `many-${i}` } })),
+      ),
+    );
+    expect(responses.every((response) => response.status === 200)).toBe(true);
+    expect(idsPerCall.reduce((sum, n) => sum + n, 0)).toBe(150);
+    expect(Math.max(...idsPerCall)).toBeLessThanOrEqual(64);
+    expect(idsPerCall.length).toBeGreaterThanOrEqual(3);
+  });
+
   test("callers that arrive after a call was sent get a call of their own", async () => {
     let calls = 0;
     const url = upstream(() => {
