@@ -8,7 +8,7 @@ import type { Context } from "./context";
 import { detectCompose, requireEngine } from "./docker";
 import { DeployError, ExitCode, UsageError } from "./errors";
 import { resolveImage } from "./images";
-import { isServiceName, parseDuration, SERVICES, type ServiceName } from "./params";
+import { parseDuration, SERVICES, type ServiceName, servicesFromFlag } from "./params";
 import {
   checkRegistry,
   DEFAULT_HEALTH_TIMEOUT_MS,
@@ -366,12 +366,7 @@ export async function rollback(
     healthTimeout?: string | undefined;
   },
 ): Promise<void> {
-  const services: ServiceName[] = [];
-  if (opts.service !== undefined) {
-    if (!isServiceName(opts.service))
-      throw new UsageError(`--service=${JSON.stringify(opts.service)} is not allowed; use service1 or service2`);
-    services.push(opts.service);
-  } else services.push(...SERVICES);
+  const services = servicesFromFlag(opts.service);
   let toVersion: string | undefined;
   let knownGood: string | undefined;
   if (opts.to !== undefined) {

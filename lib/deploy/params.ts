@@ -1,6 +1,7 @@
 import type { TObject, TSchema } from "@sinclair/typebox";
 import { settings as service1Settings } from "@timekit/service1/settings";
 import { settings as service2Settings } from "@timekit/service2/settings";
+import { UsageError } from "./errors";
 
 /**
  * Service settings that `up` exposes as flags. Each maps to one environment variable of one
@@ -12,6 +13,15 @@ export type ServiceName = (typeof SERVICES)[number];
 
 export function isServiceName(value: string): value is ServiceName {
   return (SERVICES as readonly string[]).includes(value);
+}
+
+/** `--service=S` as the services it names: S alone, or both when the flag is absent. */
+export function servicesFromFlag(service: string | undefined): ServiceName[] {
+  if (service === undefined) return [...SERVICES];
+  if (!isServiceName(service)) {
+    throw new UsageError(`--service=${JSON.stringify(service)} is not allowed; use service1 or service2`);
+  }
+  return [service];
 }
 
 type Kind =

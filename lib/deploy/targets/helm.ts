@@ -11,7 +11,7 @@ import { run } from "../../k8s/tools";
 import { DeployError } from "../errors";
 import { SERVICES, type ServiceName } from "../params";
 import type { Progress } from "../progress";
-import { argv, type KubeRender, type KubeSettings, namespaceManifest, runTool } from "./kube-shared";
+import { argv, type KubeRender, type KubeSettings, namespaceManifest, runTool, waitForRollouts } from "./kube-shared";
 
 export type Revisions = Record<ServiceName, number | null>;
 
@@ -77,11 +77,7 @@ export class HelmTarget {
   }
 
   async gate(timeoutMs: number): Promise<void> {
-    for (const service of SERVICES) {
-      await this.progress.step(`${service}: kubectl rollout status`, () =>
-        runTool([this.kubectl, ...argv.rolloutStatus(this.kube, service, timeoutMs)], `rollout of ${service}`),
-      );
-    }
+    await waitForRollouts(this.progress, this.kubectl, this.kube, timeoutMs);
     for (const release of SERVICES) {
       await this.progress.step(
         `helm test ${release}${release === "service2" ? " (a request through service2 to service1)" : ""}`,

@@ -9,7 +9,14 @@ import { join } from "node:path";
 import { DeployError } from "../errors";
 import { SERVICES, type ServiceName } from "../params";
 import type { Progress } from "../progress";
-import { argv, type KubeRender, type KubeSettings, requestThroughService2, runTool } from "./kube-shared";
+import {
+  argv,
+  type KubeRender,
+  type KubeSettings,
+  requestThroughService2,
+  runTool,
+  waitForRollouts,
+} from "./kube-shared";
 
 /** What a Deployment looked like before a deploy touched it (null: it did not exist). */
 export type Revisions = Record<ServiceName, number | null>;
@@ -85,11 +92,7 @@ export class K8sTarget {
 
   /** rollout status of both Deployments, then a request through service2. */
   async gate(timeoutMs: number): Promise<void> {
-    for (const service of SERVICES) {
-      await this.progress.step(`${service}: kubectl rollout status`, () =>
-        runTool([this.kubectl, ...argv.rolloutStatus(this.kube, service, timeoutMs)], `rollout of ${service}`),
-      );
-    }
+    await waitForRollouts(this.progress, this.kubectl, this.kube, timeoutMs);
     await this.progress.step("verify a request through service2 reaches service1 (kubectl port-forward)", () =>
       requestThroughService2(this.kubectl, this.kube, timeoutMs),
     );

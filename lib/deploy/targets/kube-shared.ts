@@ -27,6 +27,7 @@ import { DeployError, ExitCode, UsageErrors } from "../errors";
 import { SERVICES, type ServiceName } from "../params";
 import type { Plan } from "../plan";
 import { probeThroughService2 } from "../probe";
+import type { Progress } from "../progress";
 import type { KubeSettings, KubeTarget, LoadImages } from "./kube-args";
 
 export type { KubeSettings } from "./kube-args";
@@ -389,5 +390,19 @@ async function forwardedPort(child: Bun.Subprocess<"ignore", "pipe", "pipe">, ti
     return null;
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** `kubectl rollout status` of both Deployments, one progress step each: the first half of either target's gate. */
+export async function waitForRollouts(
+  progress: Progress,
+  kubectl: string,
+  kube: KubeSettings,
+  timeoutMs: number,
+): Promise<void> {
+  for (const service of SERVICES) {
+    await progress.step(`${service}: kubectl rollout status`, () =>
+      runTool([kubectl, ...argv.rolloutStatus(kube, service, timeoutMs)], `rollout of ${service}`),
+    );
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { Context } from "../context";
 import { DeployError, ExitCode, UsageError } from "../errors";
-import { isServiceName, parseDuration, SERVICES, type ServiceName } from "../params";
+import { parseDuration, SERVICES, type ServiceName, servicesFromFlag } from "../params";
 import {
   DEFAULT_HEALTH_TIMEOUT_MS,
   type Plan,
@@ -255,12 +255,7 @@ export async function kubeRollback(
     forceUnlock: boolean;
   },
 ): Promise<void> {
-  const services: ServiceName[] = [];
-  if (opts.service !== undefined) {
-    if (!isServiceName(opts.service))
-      throw new UsageError(`--service=${JSON.stringify(opts.service)} is not allowed; use service1 or service2`);
-    services.push(opts.service);
-  } else services.push(...SERVICES);
+  const services = servicesFromFlag(opts.service);
   let toVersion: string | undefined;
   if (opts.to !== undefined) {
     const spec = parseVersion(opts.to);
