@@ -4,15 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
 import { freePort, type ServiceProcess, startService, stopAll } from "../integration/processes";
+import { suiteToolsReady } from "../support/suite-tools";
 import { recordReliability } from "./record";
 
+const missing = !suiteToolsReady(import.meta.path);
 const binary = Bun.which("prometheus");
-const missing = binary === null;
-if (missing) {
-  if (Bun.env.CI === "true")
-    throw new Error("prometheus is not installed; CI installs it with `apt-get install prometheus`");
-  console.log("skipping the Prometheus test: no `prometheus` binary on PATH (apt-get install prometheus)");
-}
 
 let service1: ServiceProcess;
 let service2: ServiceProcess;

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { type ServiceProcess, startService, stopAll } from "../integration/processes";
+import { suiteToolsReady } from "../support/suite-tools";
 import { recordReliability, residentBytes } from "./record";
 
-const wrk = Bun.which("wrk");
-if (!wrk) {
-  if (Bun.env.CI === "true") throw new Error("wrk is not installed; CI installs it with `apt-get install wrk`");
-  console.log("skipping the steady-load test: no `wrk` on PATH (apt-get install wrk)");
-}
+const wrk = suiteToolsReady(import.meta.path) ? Bun.which("wrk") : null;
 
 /** Stated bound: after warm-up, resident memory may grow by at most this much over the run. */
 const MAX_GROWTH_BYTES = 32 * 1024 * 1024;
