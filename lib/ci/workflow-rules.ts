@@ -8,6 +8,10 @@
  * - concurrency: a top-level `concurrency` group, or one on every job.
  * - no-untrusted-interpolation: no `${{ }}` reading attacker-controlled contexts (event payload,
  *   head ref, inputs) inside a `run:` script or a github-script `script:`; pass them through `env:`.
+ * - strict-shell: every `run:` script runs under bash with `-e`, `-u` and `-o pipefail` (from
+ *   `shell:` or `defaults.run.shell`, e.g. `bash --noprofile --norc -euo pipefail {0}`), or starts
+ *   with `set -euo pipefail`: a failing command, an unset variable or a failing pipe stage fails
+ *   the step instead of letting it go green with empty output.
  */
 import { isMap, isScalar, type Node, type YAMLMap } from "yaml";
 import {
@@ -17,6 +21,7 @@ import {
   lineOf,
   mapGet,
   rootMap,
+  runScripts,
   scalarString,
   steps,
   syntaxFindings,
@@ -165,6 +170,60 @@ function checkInterpolation(workflow: Workflow): Finding[] {
   return found;
 }
 
+/** The argv GitHub runs a `shell:` value as (null = not set = `bash -e {0}`). */
+function shellWords(shell: string | null): string[] {
+  if (shell === null) return ["bash", "-e", "{0}"];
+  if (shell === "bash") return ["bash", "--noprofile", "--norc", "-eo", "pipefail", "{0}"];
+  if (shell === "sh") return ["sh", "-e", "{0}"];
+  return shell.trim().split(/\s+/);
+}
+
+/** The -e/-u/pipefail settings given by option words such as `-euo pipefail` or `-e -o pipefail`. */
+function strictOptions(words: readonly string[]): Set<string> {
+  const set = new Set<string>();
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] as string;
+    if (!/^-[a-zA-Z]+$/.test(word)) continue;
+    for (const letter of word.slice(1)) {
+      if (letter === "o") {
+        const option = words[i + 1];
+        if (option !== undefined) set.add(option);
+      } else set.add(letter);
+    }
+  }
+  return set;
+}
+
+const isStrict = (options: Set<string>) => options.has("e") && options.has("u") && options.has("pipefail");
+
+/** Why a `run:` script under `shell` is not strict, or null when it is. */
+export function strictShellProblem(shell: string | null, script: string): string | null {
+  const words = shellWords(shell);
+  const program = (words[0] ?? "").split("/").pop();
+  if (program !== "bash") return `runs under ${JSON.stringify(shell)}, not bash`;
+  if (isStrict(strictOptions(words.slice(1)))) return null;
+  const firstLine = script.split("\n").find((line) => line.trim() !== "" && !line.trim().startsWith("#")) ?? "";
+  const set = /^\s*set\s+(.*)$/.exec(firstLine);
+  if (set && isStrict(strictOptions((set[1] ?? "").trim().split(/\s+/)))) return null;
+  return `runs under "${words.join(" ")}", without all of -e, -u and -o pipefail`;
+}
+
+function checkStrictShell(workflow: Workflow): Finding[] {
+  return runScripts(workflow).flatMap((run) => {
+    const problem = strictShellProblem(run.shell, run.script);
+    return problem === null
+      ? []
+      : [
+          {
+            file: workflow.file,
+            line: run.line,
+            rule: "strict-shell",
+            message: `job ${run.job}, step ${run.step}: ${problem}; set defaults.run.shell: bash --noprofile --norc -euo pipefail {0}`,
+          },
+        ];
+  });
+}
+
 export function checkWorkflow(workflow: Workflow): Finding[] {
   const syntax = syntaxFindings(workflow);
   if (syntax.length > 0) return syntax;
@@ -176,6 +235,7 @@ export function checkWorkflow(workflow: Workflow): Finding[] {
     ...checkTimeouts(workflow),
     ...checkConcurrency(workflow, root),
     ...checkInterpolation(workflow),
+    ...checkStrictShell(workflow),
   ].sort((a, b) => a.line - b.line);
 }
 

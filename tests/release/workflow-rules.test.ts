@@ -1,7 +1,7 @@
 /** The local workflow checker: it passes the repository's workflows and catches each broken rule. */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import { checkWorkflow, pinProblem, untrustedExpressions } from "../../lib/ci/workflow-rules";
+import { checkWorkflow, pinProblem, strictShellProblem, untrustedExpressions } from "../../lib/ci/workflow-rules";
 import { loadWorkflows, parseWorkflow } from "../../lib/ci/workflows";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
@@ -14,6 +14,9 @@ const GOOD = `name: good
 on: push
 permissions:
   contents: read
+defaults:
+  run:
+    shell: bash --noprofile --norc -euo pipefail {0}
 concurrency:
   group: good-\${{ github.ref }}
   cancel-in-progress: true
@@ -94,9 +97,31 @@ describe("checkWorkflow on small inline workflows", () => {
     [
       "everything wrong at once",
       `on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: actions/checkout@v4\n      - run: echo $\{{ github.event.issue.title }}\n`,
-      ["concurrency", "job-timeouts", "no-untrusted-interpolation", "pinned-actions", "read-only-permissions"],
+      [
+        "concurrency",
+        "job-timeouts",
+        "no-untrusted-interpolation",
+        "pinned-actions",
+        "read-only-permissions",
+        "strict-shell",
+      ],
     ],
     ["not YAML", "on: [push\njobs: {", ["yaml-syntax"]],
+    [
+      "GitHub's default shell (bash -e, no pipefail, no -u)",
+      GOOD.replace("defaults:\n  run:\n    shell: bash --noprofile --norc -euo pipefail {0}\n", ""),
+      ["strict-shell"],
+    ],
+    [
+      "shell: bash (-eo pipefail, no -u)",
+      GOOD.replace("shell: bash --noprofile --norc -euo pipefail {0}", "shell: bash"),
+      ["strict-shell"],
+    ],
+    [
+      "a step overriding the strict default with sh",
+      GOOD.replace("      - name: title through env\n", "      - name: title through env\n        shell: sh\n"),
+      ["strict-shell"],
+    ],
   ];
   test.each(cases)("%s → %p", (_name, yaml, rules) => {
     expect(rulesBroken(yaml)).toEqual(rules);
@@ -130,12 +155,29 @@ jobs:
 
   test("findings point at the offending line", () => {
     const [finding] = checkWorkflow(parseWorkflow("x.yml", GOOD.replace(CHECKOUT, "actions/checkout@v4")));
-    expect(finding).toMatchObject({ file: "x.yml", line: 15, rule: "pinned-actions" });
+    expect(finding).toMatchObject({ file: "x.yml", line: 18, rule: "pinned-actions" });
     expect(finding?.message).toContain("actions/checkout@v4 is not pinned by a full commit SHA");
   });
 });
 
 describe("rule helpers", () => {
+  const shells: Array<[shell: string | null, script: string, strict: boolean]> = [
+    ["bash --noprofile --norc -euo pipefail {0}", "echo", true],
+    ["bash -e -u -o pipefail {0}", "echo", true],
+    ["/usr/bin/bash -eu -o pipefail {0}", "echo", true],
+    ["bash --noprofile --norc -eo pipefail {0}", "echo", false],
+    ["bash -euo {0}", "echo", false],
+    [null, "echo", false],
+    [null, "set -euo pipefail\necho", true],
+    [null, "# why\n\nset -o pipefail -eu\necho", true],
+    ["bash", "echo\nset -euo pipefail", false],
+    ["sh", "set -euo pipefail", false],
+    ["pwsh -command {0}", "Write-Host", false],
+  ];
+  test.each(shells)("strictShellProblem(%p, %p) strict=%p", (shell, script, strict) => {
+    expect(strictShellProblem(shell, script) === null).toBe(strict);
+  });
+
   const pins: Array<[uses: string, comment: string | null, ok: boolean]> = [
     ["actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", " v4.2.2", true],
     ["actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", "4.2.2", true],
