@@ -199,6 +199,25 @@ export function targetFrom(values: TargetValues, io: Io, problems: Problems): Ta
   return { kind, kube };
 }
 
+/**
+ * The options of a command run against a target: the target, the project, and the command's
+ * own (read by `own`), every problem thrown at once.
+ */
+export function targetedOptions<T>(
+  values: TargetValues & CommonValues,
+  io: Io,
+  own: (problems: Problems) => T,
+): { target: TargetSettings; common: Common } & T {
+  const problems: Problems = [];
+  const options = {
+    target: targetFrom(values, io, problems),
+    common: commonFrom(values, io, problems),
+    ...own(problems),
+  };
+  check(problems);
+  return options;
+}
+
 /** Throws every collected problem at once. */
 export function check(problems: Problems, fix?: string): void {
   if (problems.length > 0) throw new UsageError(problems, fix);

@@ -7,7 +7,7 @@
 import type { ArgsDef } from "citty";
 import { SERVICES, type ServiceName } from "../services";
 import { type SettingSpec, settingsOf, WIRED_SETTINGS } from "../settings";
-import { type Problems, parseDuration, parseInteger, shown } from "./values";
+import { choice, duration, integer, type Problems } from "./values";
 
 type Kind =
   | { type: "enum"; options: readonly string[] }
@@ -89,25 +89,15 @@ export const settingArgs: ArgsDef = Object.fromEntries(
 
 /** The environment value for a flag value, or a problem naming what is allowed. */
 export function checkSetting(spec: SettingFlag, raw: string): { value: string } | { error: string } {
-  const not = `--${spec.flag}=${shown(raw)} is not allowed`;
-  switch (spec.kind.type) {
-    case "enum":
-      return spec.kind.options.includes(raw)
-        ? { value: raw }
-        : { error: `${not}; use one of ${spec.kind.options.join(", ")}` };
-    case "integer": {
-      const n = parseInteger(raw, spec.kind.min, spec.kind.max);
-      return n === null
-        ? { error: `${not}; use a whole number from ${spec.kind.min} to ${spec.kind.max}` }
-        : { value: String(n) };
-    }
-    case "duration": {
-      const ms = parseDuration(raw);
-      return ms === null || ms < spec.kind.min || ms > spec.kind.max
-        ? { error: `${not}; use a duration from ${spec.kind.min}ms to ${spec.kind.max}ms (e.g. 500ms, 2s)` }
-        : { value: String(ms) };
-    }
-  }
+  const problems: Problems = [];
+  const { kind, flag } = spec;
+  const value =
+    kind.type === "enum"
+      ? choice(flag, raw, kind.options, problems)
+      : kind.type === "integer"
+        ? integer(flag, raw, kind, `use a whole number from ${kind.min} to ${kind.max}`, problems)
+        : duration(flag, raw, kind, `use a duration from ${kind.min}ms to ${kind.max}ms (e.g. 500ms, 2s)`, problems);
+  return value === undefined ? { error: problems.join("; ") } : { value: String(value) };
 }
 
 /** Adds every given setting flag to its service's environment. */

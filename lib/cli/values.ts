@@ -21,43 +21,32 @@ export function parseDuration(input: string): number | null {
   return Number.isFinite(ms) ? Math.round(ms) : null;
 }
 
-/** A whole number in [min, max] written in plain decimal; null otherwise. */
-export function parseInteger(input: string, min: number, max: number): number | null {
+/** A whole number in plain decimal; null otherwise. */
+export function parseInteger(input: string): number | null {
   if (!/^\d+$/.test(input.trim())) return null;
   const n = Number(input.trim());
-  return Number.isSafeInteger(n) && n >= min && n <= max ? n : null;
+  return Number.isSafeInteger(n) ? n : null;
 }
 
 export const shown = (raw: string) => JSON.stringify(raw);
 
-/** A duration flag in [min, max]; `allowed` says what to write instead. */
-export function duration(
-  flag: string,
-  raw: string | undefined,
-  bounds: { min: number; max: number },
-  allowed: string,
-  problems: Problems,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const ms = parseDuration(raw);
-  if (ms !== null && ms >= bounds.min && ms <= bounds.max) return ms;
-  problems.push(`--${flag}=${shown(raw)} is not allowed; ${allowed}`);
-  return undefined;
+type Bounds = { min: number; max: number };
+
+function bounded(parse: (raw: string) => number | null) {
+  /** The flag's number within `bounds`, or a problem saying what is `allowed` instead. */
+  return (flag: string, raw: string | undefined, bounds: Bounds, allowed: string, problems: Problems) => {
+    if (raw === undefined) return undefined;
+    const n = parse(raw);
+    if (n !== null && n >= bounds.min && n <= bounds.max) return n;
+    problems.push(`--${flag}=${shown(raw)} is not allowed; ${allowed}`);
+    return undefined;
+  };
 }
 
-export function integer(
-  flag: string,
-  raw: string | undefined,
-  bounds: { min: number; max: number },
-  allowed: string,
-  problems: Problems,
-): number | undefined {
-  if (raw === undefined) return undefined;
-  const n = parseInteger(raw, bounds.min, bounds.max);
-  if (n !== null) return n;
-  problems.push(`--${flag}=${shown(raw)} is not allowed; ${allowed}`);
-  return undefined;
-}
+/** A duration flag (`500ms`, `2s`, `1m`) in milliseconds. */
+export const duration = bounded(parseDuration);
+/** A whole-number flag. */
+export const integer = bounded(parseInteger);
 
 export function choice<C extends string>(
   flag: string,

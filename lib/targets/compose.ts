@@ -1,4 +1,6 @@
 /**
+ * Over 250 lines on purpose: one driver, whose rollout, restore and status share private helpers.
+ *
  * The Compose target: the project's compose.yaml plus an override this CLI writes (image and
  * settings of each service), replica counts through `--scale`, services started one at a time
  * with `--no-deps` so an unchanged service is never restarted. service1 is replaced without a gap:

@@ -20,41 +20,39 @@ export function helmContextArgs(kube: Pick<KubeSettings, "context">): string[] {
 
 const seconds = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`;
 
+/** kubectl's global flags for a command in the namespace. */
+const inNamespace = (kube: KubeSettings) => [...contextArgs(kube), "--namespace", kube.namespace];
+
+/** helm's release-level flags. */
+const helmIn = (kube: KubeSettings) => [...helmContextArgs(kube), "--namespace", kube.namespace];
+
 export const argv = {
   /** Reachability: the API server's readiness endpoint, failing fast. */
   reachable: (kube: KubeSettings) => [...contextArgs(kube), "get", "--raw=/readyz", "--request-timeout=10s"],
   currentContext: () => ["config", "current-context"],
   apply: (kube: KubeSettings, file: string) => [...contextArgs(kube), "apply", "--filename", file],
   rolloutStatus: (kube: KubeSettings, service: ServiceName, timeoutMs: number) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "rollout",
     "status",
     `deployment/${service}`,
     `--timeout=${seconds(timeoutMs)}`,
   ],
   rolloutUndo: (kube: KubeSettings, service: ServiceName, revision?: number) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "rollout",
     "undo",
     `deployment/${service}`,
     ...(revision !== undefined ? [`--to-revision=${revision}`] : []),
   ],
   rolloutHistory: (kube: KubeSettings, service: ServiceName) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "rollout",
     "history",
     `deployment/${service}`,
   ],
   getDeployments: (kube: KubeSettings) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "get",
     "deployment",
     ...SERVICES,
@@ -62,9 +60,7 @@ export const argv = {
     "--output=json",
   ],
   deleteDeployment: (kube: KubeSettings, service: ServiceName) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "delete",
     `deployment/${service}`,
     "--ignore-not-found",
@@ -72,9 +68,7 @@ export const argv = {
   ],
   /** Every object the manifests and charts render, by the label they all carry; the namespace stays. */
   deleteAll: (kube: KubeSettings) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "delete",
     "deployment,service,configmap,networkpolicy,horizontalpodautoscaler,poddisruptionbudget,serviceaccount,ingress",
     "--selector=app.kubernetes.io/part-of=timekit",
@@ -82,9 +76,7 @@ export const argv = {
     "--wait=true",
   ],
   portForward: (kube: KubeSettings) => [
-    ...contextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...inNamespace(kube),
     "port-forward",
     "service/service2",
     "--address=127.0.0.1",
@@ -95,9 +87,7 @@ export const argv = {
     release.release,
     release.chart,
     "--install",
-    ...helmContextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...helmIn(kube),
     "--values",
     valuesFile,
     "--wait",
@@ -106,9 +96,7 @@ export const argv = {
   helmTest: (kube: KubeSettings, release: ServiceName, timeoutMs: number) => [
     "test",
     release,
-    ...helmContextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...helmIn(kube),
     "--logs",
     `--timeout=${seconds(timeoutMs)}`,
   ],
@@ -116,28 +104,12 @@ export const argv = {
     "rollback",
     release,
     String(revision),
-    ...helmContextArgs(kube),
-    "--namespace",
-    kube.namespace,
+    ...helmIn(kube),
     "--wait",
     `--timeout=${seconds(timeoutMs)}`,
   ],
-  helmUninstall: (kube: KubeSettings, release: ServiceName) => [
-    "uninstall",
-    release,
-    ...helmContextArgs(kube),
-    "--namespace",
-    kube.namespace,
-    "--wait",
-  ],
-  helmHistory: (kube: KubeSettings, release: ServiceName) => [
-    "history",
-    release,
-    ...helmContextArgs(kube),
-    "--namespace",
-    kube.namespace,
-    "--output=json",
-  ],
+  helmUninstall: (kube: KubeSettings, release: ServiceName) => ["uninstall", release, ...helmIn(kube), "--wait"],
+  helmHistory: (kube: KubeSettings, release: ServiceName) => ["history", release, ...helmIn(kube), "--output=json"],
 } as const;
 
 /** Which local cluster the images go into: the flag, or (auto) the context's name. */

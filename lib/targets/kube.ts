@@ -1,4 +1,6 @@
 /**
+ * Over 250 lines on purpose: the one base of both Kubernetes drivers, so neither repeats it.
+ *
  * What the two Kubernetes targets share (their drivers in ./kubectl.ts and ./helm.ts differ only
  * in how they apply, gate, restore and undo): the plan → render input mapping, one checked render
  * before anything is applied, the "is a cluster reachable" check, images for local clusters,

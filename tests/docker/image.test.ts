@@ -354,7 +354,7 @@ describe.skipIf(!hasDocker)("image builds and caching", () => {
     const rebuildMs = Math.round(performance.now() - started);
     const stepOf = (pattern: RegExp) => lines.find((l) => pattern.test(l))?.match(/^#(\d+) /)?.[1];
     const install = stepOf(/\[builder .*RUN .*"bun", "install"/);
-    const compile = stepOf(/\[builder .*RUN \["bun", "lib\/docker\/builder-stage.ts"\]/);
+    const compile = stepOf(/\[builder .*RUN \["bun", "lib\/images\/builder-stage.ts"\]/);
     await recordReliability("image-rebuild", {
       change: "one line appended to service1/src/main.ts",
       dependencyLayerReused: lines.includes(`#${install} CACHED`),

@@ -4,25 +4,17 @@
  * from the version and commit. Without --version: timekit/S:dev (what `up` builds for `dev`).
  */
 import { Progress } from "../../deploy/progress";
-import type { ServiceName } from "../../services";
 import { defineCommand } from "../command";
 import { check, jsonArg, quietArg } from "../flags";
 import { type Problems, releaseVersion } from "../values";
 import { serviceArg, versionArg } from "./release-args";
-
-export interface BuildOptions {
-  service: ServiceName;
-  version: string | undefined;
-  json: boolean;
-  quiet: boolean;
-}
 
 export default defineCommand({
   name: "build",
   description:
     "Build one service's image from the working tree, tagged X.Y.Z, X.Y, X and sha-<commit> (no registry needed)",
   args: { ...serviceArg, ...versionArg, ...jsonArg, ...quietArg },
-  options(values): BuildOptions {
+  options(values) {
     const problems: Problems = [];
     const version = values.version === undefined ? undefined : releaseVersion("version", values.version, problems);
     check(problems);

@@ -1,20 +1,8 @@
 /** `deploy.ts down`: stop and remove what runs; history is kept. */
 import type { ArgsDef } from "citty";
-import type { LockOptions } from "../../deploy/actions/up";
-import { openTarget, type TargetSettings } from "../../targets";
+import { openTarget } from "../../targets";
 import { defineCommand } from "../command";
-import {
-  type Common,
-  check,
-  commonArgs,
-  commonFrom,
-  contextFor,
-  lockArgs,
-  lockFrom,
-  targetArgs,
-  targetFrom,
-} from "../flags";
-import type { Problems } from "../values";
+import { commonArgs, contextFor, lockArgs, lockFrom, targetArgs, targetedOptions } from "../flags";
 
 const args = {
   volumes: { type: "boolean", description: "Remove the stack's volumes too" },
@@ -23,28 +11,12 @@ const args = {
   ...commonArgs,
 } as const satisfies ArgsDef;
 
-export interface DownOptions {
-  common: Common;
-  target: TargetSettings;
-  volumes: boolean;
-  lock: LockOptions;
-}
-
 export default defineCommand({
   name: "down",
   description: "Stop and remove the stack's containers, or the cluster's objects (history is kept)",
   args,
-  options(values, io): DownOptions {
-    const problems: Problems = [];
-    const options = {
-      target: targetFrom(values, io, problems),
-      common: commonFrom(values, io, problems),
-      volumes: values.volumes,
-      lock: lockFrom(values, problems),
-    };
-    check(problems);
-    return options;
-  },
+  options: (values, io) =>
+    targetedOptions(values, io, (problems) => ({ volumes: values.volumes, lock: lockFrom(values, problems) })),
   async run(options, io) {
     const ctx = contextFor(options.common, io);
     const { down } = await import("../../deploy/actions/down");

@@ -5,19 +5,9 @@
  */
 import { Progress } from "../../deploy/progress";
 import { UsageError } from "../../errors";
-import type { ServiceName } from "../../services";
 import { defineCommand } from "../command";
-import { check, jsonArg, quietArg } from "../flags";
-import { registry as checkRegistry, type Problems, releaseVersion } from "../values";
-import { registryArg, requiredVersionArg, serviceArg } from "./release-args";
-
-export interface PromoteOptions {
-  service: ServiceName;
-  version: string;
-  registry: string;
-  json: boolean;
-  quiet: boolean;
-}
+import { jsonArg, quietArg } from "../flags";
+import { registryArg, releaseFrom, requiredVersionArg, serviceArg } from "./release-args";
 
 export default defineCommand({
   name: "promote",
@@ -29,11 +19,8 @@ export default defineCommand({
     ...jsonArg,
     ...quietArg,
   },
-  options(values, io): PromoteOptions {
-    const problems: Problems = [];
-    const version = releaseVersion("version", values.version, problems) ?? "";
-    const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
-    check(problems);
+  options(values, io) {
+    const { version, registry } = releaseFrom(values, io);
     if (!registry)
       throw new UsageError("promote needs --registry=R (or env REGISTRY): known-good is a tag in the registry");
     return { service: values.service, version, registry, json: values.json, quiet: values.quiet };

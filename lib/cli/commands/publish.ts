@@ -6,20 +6,9 @@
  */
 import { Progress } from "../../deploy/progress";
 import { UsageError } from "../../errors";
-import type { ServiceName } from "../../services";
 import { defineCommand } from "../command";
-import { check, jsonArg, quietArg } from "../flags";
-import { registry as checkRegistry, type Problems, releaseVersion } from "../values";
-import { registryArg, requiredVersionArg, serviceArg } from "./release-args";
-
-export interface PublishOptions {
-  service: ServiceName;
-  version: string;
-  registry: string | undefined;
-  archiveDir: string | undefined;
-  json: boolean;
-  quiet: boolean;
-}
+import { jsonArg, quietArg } from "../flags";
+import { registryArg, releaseFrom, requiredVersionArg, serviceArg } from "./release-args";
 
 export default defineCommand({
   name: "publish",
@@ -36,11 +25,8 @@ export default defineCommand({
     ...jsonArg,
     ...quietArg,
   },
-  options(values, io): PublishOptions {
-    const problems: Problems = [];
-    const version = releaseVersion("version", values.version, problems) ?? "";
-    const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
-    check(problems);
+  options(values, io) {
+    const { version, registry } = releaseFrom(values, io);
     if (!registry && !values.archive_dir) {
       throw new UsageError(
         "publish needs a destination: --registry=R (or env REGISTRY) and/or --archive_dir=DIR",

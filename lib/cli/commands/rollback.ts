@@ -1,16 +1,13 @@
 /** `deploy.ts rollback [--service=S] [--to=V]`: back to an earlier good state. */
 import type { ArgsDef } from "citty";
 import type { RollbackTo } from "../../deploy/actions/rollback";
-import type { LockOptions } from "../../deploy/actions/up";
 import { versionLabel } from "../../deploy/versions";
-import { isServiceName, SERVICES, type ServiceName } from "../../services";
-import { openTarget, type TargetSettings } from "../../targets";
+import { isServiceName, SERVICES } from "../../services";
+import { openTarget } from "../../targets";
 import { defineCommand } from "../command";
 import {
-  type Common,
   check,
   commonArgs,
-  commonFrom,
   contextFor,
   gateArgs,
   healthTimeoutFrom,
@@ -18,7 +15,7 @@ import {
   lockArgs,
   lockFrom,
   targetArgs,
-  targetFrom,
+  targetedOptions,
 } from "../flags";
 import { registry as checkRegistry, type Problems, version } from "../values";
 
@@ -42,21 +39,11 @@ const args = {
   ...commonArgs,
 } as const satisfies ArgsDef;
 
-export interface RollbackOptions {
-  common: Common;
-  target: TargetSettings;
-  services: ServiceName[];
-  named: boolean;
-  to: RollbackTo | undefined;
-  timeoutMs: number;
-  lock: LockOptions;
-}
-
 export default defineCommand({
   name: "rollback",
   description: "Put a service (default: both) back at its previous good version and settings, or at --to",
   args,
-  options(values, io): RollbackOptions {
+  options(values, io) {
     const problems: Problems = [];
     let fix: string | undefined;
     const service = values.service;
@@ -77,17 +64,14 @@ export default defineCommand({
         }
       } else if (spec) to = { kind: "version", version: versionLabel(spec) };
     }
-    const options = {
-      target: targetFrom(values, io, problems),
-      common: commonFrom(values, io, problems),
+    check(problems, fix);
+    return targetedOptions(values, io, (more) => ({
       services: service !== undefined && isServiceName(service) ? [service] : [...SERVICES],
       named: service !== undefined,
       to,
-      timeoutMs: healthTimeoutFrom(values, problems),
-      lock: lockFrom(values, problems),
-    };
-    check(problems, fix);
-    return options;
+      timeoutMs: healthTimeoutFrom(values, more),
+      lock: lockFrom(values, more),
+    }));
   },
   async run(options, io) {
     const ctx = contextFor(options.common, io);

@@ -1,32 +1,16 @@
 /** `deploy.ts status [--json]`: what runs, per service. */
 import type { ArgsDef } from "citty";
-import { openTarget, type TargetSettings } from "../../targets";
+import { openTarget } from "../../targets";
 import { defineCommand } from "../command";
-import { type Common, check, commonArgs, commonFrom, contextFor, jsonArg, targetArgs, targetFrom } from "../flags";
-import type { Problems } from "../values";
+import { commonArgs, contextFor, jsonArg, targetArgs, targetedOptions } from "../flags";
 
 const args = { ...targetArgs, ...jsonArg, ...commonArgs } as const satisfies ArgsDef;
-
-export interface StatusOptions {
-  common: Common;
-  target: TargetSettings;
-  json: boolean;
-}
 
 export default defineCommand({
   name: "status",
   description: "Show what runs: version, image, digest, replicas, health and URL per service",
   args,
-  options(values, io): StatusOptions {
-    const problems: Problems = [];
-    const options = {
-      target: targetFrom(values, io, problems),
-      common: commonFrom(values, io, problems),
-      json: values.json,
-    };
-    check(problems);
-    return options;
-  },
+  options: (values, io) => targetedOptions(values, io, () => ({ json: values.json })),
   async run(options, io) {
     const ctx = contextFor(options.common, io);
     const { status } = await import("../../deploy/actions/status");

@@ -3,16 +3,9 @@
  * `--write` puts it into `<service>/package.json` (and bun.lock), `--tag` creates the annotated
  * tag `<service>-vX.Y.Z` on HEAD. With nothing to release it says so, changes nothing, exits 0.
  */
-import { SERVICES, type ServiceName } from "../../services";
+import { SERVICES } from "../../services";
 import { defineCommand } from "../command";
 import { jsonArg } from "../flags";
-
-export interface VersionCommandOptions {
-  service: ServiceName;
-  write: boolean;
-  tag: boolean;
-  json: boolean;
-}
 
 export default defineCommand({
   name: "version",
@@ -29,7 +22,7 @@ export default defineCommand({
     tag: { type: "boolean", description: "Create the annotated tag <service>-vX.Y.Z on HEAD" },
     ...jsonArg,
   },
-  options: (values): VersionCommandOptions => ({
+  options: (values) => ({
     service: values.service,
     write: values.write,
     tag: values.tag,
