@@ -14,7 +14,7 @@
 import { CommandFailed } from "./errors";
 
 export interface RunOptions {
-  /** The child's whole environment; default this process's. */
+  /** The child's whole environment; default this process's, as it is at the call. */
   env?: Readonly<Record<string, string | undefined>>;
   cwd?: string;
   /** Kill the program (SIGTERM) after this long; the result then has `timedOut: true`. */
@@ -75,7 +75,8 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
       stdin: options.input === undefined ? "ignore" : "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      ...(options.env ? { env: { ...options.env } } : {}),
+      // Read at call time: Bun.spawn's own default is the environment the process started with.
+      env: { ...(options.env ?? process.env) },
       ...(options.cwd ? { cwd: options.cwd } : {}),
     });
   } catch (error) {

@@ -7,10 +7,11 @@
 import { join, resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../deploy/actions/up";
-import { IMAGE_LOADERS, type KubeSettings, OVERLAYS, TARGETS, type TargetKind } from "../deploy/plan";
+import { IMAGE_LOADERS, type K8sSettings, TARGETS, type TargetKind } from "../deploy/plan";
 import { Progress } from "../deploy/progress";
 import { UsageError } from "../errors";
 import type { Io } from "../io";
+import { OVERLAYS } from "../k8s/input";
 import { DEFAULT_HEALTH_TIMEOUT_MS, MAX_HEALTH_TIMEOUT_MS, MAX_LOCK_WAIT_MS, MIN_HEALTH_TIMEOUT_MS } from "../limits";
 import { COMPOSE_FILE, DEFAULT_STATE_DIR } from "../paths";
 import type { TargetSettings } from "../targets";
@@ -79,7 +80,7 @@ export const targetArgs = {
 } as const satisfies ArgsDef;
 
 /** Only `up` renders: the overlay and image loading. */
-export const kubeUpArgs = {
+export const k8sUpArgs = {
   overlay: {
     type: "string",
     description: "k8s/helm: cluster flavour, sets how service2 is exposed (base, kind, minikube, docker-desktop)",
@@ -190,13 +191,13 @@ export function targetFrom(values: TargetValues, io: Io, problems: Problems): Ta
       `--context=${JSON.stringify(context)} is not allowed; name a kubeconfig context (see \`kubectl config get-contexts\`)`,
     );
   }
-  const kube: KubeSettings = {
+  const k8s: K8sSettings = {
     namespace,
     context: context ?? null,
     overlay: choice("overlay", values.overlay, OVERLAYS, problems) ?? "base",
     loadImages: choice("load_images", values.load_images, IMAGE_LOADERS, problems) ?? "auto",
   };
-  return { kind, kube };
+  return { kind, k8s };
 }
 
 /**

@@ -4,20 +4,19 @@
  * recorded in history so rollback can restore it.
  */
 import { LOCAL_REPOSITORY } from "../images/build";
+import type { Overlay } from "../k8s/input";
 import { SERVICES, type ServiceName } from "../services";
 import { type VersionSpec, versionLabel } from "./versions";
 
 export const TARGETS = ["compose", "k8s", "helm"] as const;
 export type TargetKind = (typeof TARGETS)[number];
-export type KubeTargetKind = Exclude<TargetKind, "compose">;
+export type K8sTargetKind = Exclude<TargetKind, "compose">;
 
-export const OVERLAYS = ["base", "kind", "minikube", "docker-desktop"] as const;
-export type Overlay = (typeof OVERLAYS)[number];
 export const IMAGE_LOADERS = ["auto", "kind", "minikube", "none"] as const;
 export type ImageLoader = (typeof IMAGE_LOADERS)[number];
 
 /** Where and how a Kubernetes target deploys. */
-export interface KubeSettings {
+export interface K8sSettings {
   namespace: string;
   /** kubeconfig context; null: kubectl's and helm's current context. */
   context: string | null;
@@ -54,7 +53,7 @@ export interface ServicePlan extends ServiceState {
 export interface Plan {
   target: TargetKind;
   /** --target=k8s|helm: namespace, context, overlay, image loading. */
-  kube?: KubeSettings;
+  k8s?: K8sSettings;
   project: string;
   services: Record<ServiceName, ServicePlan>;
   /** service2's published port on 127.0.0.1 with Compose (0: let the engine pick). */
@@ -65,7 +64,7 @@ export interface Plan {
 /** What a deploy asks for, every value already checked. */
 export interface PlanRequest {
   target: TargetKind;
-  kube?: KubeSettings;
+  k8s?: K8sSettings;
   project: string;
   versions: Record<ServiceName, VersionSpec>;
   /** service1's replica count (service2 runs one). */
@@ -112,7 +111,7 @@ export function planFor(request: PlanRequest): Plan {
   }
   return {
     target: request.target,
-    ...(request.kube ? { kube: request.kube } : {}),
+    ...(request.k8s ? { k8s: request.k8s } : {}),
     project: request.project,
     services,
     port: request.port,

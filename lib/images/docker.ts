@@ -25,16 +25,11 @@ export async function dockerAvailable(): Promise<Availability> {
   return { ok: false, reason: `no Docker engine answers at ${where} (${lastLines(out, 1)[0] ?? "no output"})` };
 }
 
-let engine: Promise<string> | undefined;
-
-/** The server version; a DeployError naming the fix when no engine answers. Asks once per process. */
-export function requireEngine(): Promise<string> {
-  engine ??= dockerAvailable().then((availability) => {
-    if (availability.ok) return availability.serverVersion;
-    engine = undefined;
-    throw new DeployError(availability.reason, ExitCode.failed, START_DAEMON);
-  });
-  return engine;
+/** The server version; a DeployError naming the fix when no engine answers. */
+export async function requireEngine(): Promise<string> {
+  const availability = await dockerAvailable();
+  if (availability.ok) return availability.serverVersion;
+  throw new DeployError(availability.reason, ExitCode.failed, START_DAEMON);
 }
 
 export interface BuildKitClient {

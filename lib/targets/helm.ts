@@ -11,8 +11,8 @@ import { DeployError, errorText } from "../errors";
 import { run, runChecked } from "../exec";
 import { namespaceManifest, type Rendered } from "../k8s/render";
 import { SERVICES, type ServiceName } from "../services";
-import { KubeTarget } from "./kube";
-import { argv } from "./kube-argv";
+import { K8sTarget } from "./k8s";
+import { argv } from "./k8s-argv";
 
 /** Each release's newest revision before a rollout (null: not installed). */
 export type Revisions = Record<ServiceName, number | null>;
@@ -32,7 +32,7 @@ export function latestRevision(json: string): number | null {
   return list.reduce<number | null>((max, r) => (max === null || r.revision > max ? r.revision : max), null);
 }
 
-export class HelmTarget extends KubeTarget<Revisions> {
+export class HelmTarget extends K8sTarget<Revisions> {
   readonly kind = "helm";
 
   private async helm(args: string[], what: string): Promise<string> {
@@ -42,7 +42,7 @@ export class HelmTarget extends KubeTarget<Revisions> {
 
   private async history(release: ServiceName): Promise<HelmRevision[]> {
     const { helm } = await this.found();
-    const out = await run([helm, ...argv.helmHistory(this.kube, release)], { timeoutMs: 30_000 });
+    const out = await run([helm, ...argv.helmHistory(this.k8s, release)], { timeoutMs: 30_000 });
     if (out.exitCode === 0) return JSON.parse(out.stdout || "[]") as HelmRevision[];
     if (/not found/i.test(out.stderr)) return [];
     throw new DeployError(`helm history ${release} failed: ${out.stderr.trim()}`);
@@ -59,9 +59,9 @@ export class HelmTarget extends KubeTarget<Revisions> {
     const dir = await mkdtemp(join(tmpdir(), "timekit-helm-"));
     try {
       const nsFile = join(dir, "namespace.yaml");
-      await writeFile(nsFile, namespaceManifest(this.kube.namespace));
-      await this.ctx.progress.step(`namespace ${this.kube.namespace} (restricted Pod Security)`, () =>
-        runChecked([kubectl, ...argv.apply(this.kube, nsFile)], {
+      await writeFile(nsFile, namespaceManifest(this.k8s.namespace));
+      await this.ctx.progress.step(`namespace ${this.k8s.namespace} (restricted Pod Security)`, () =>
+        runChecked([kubectl, ...argv.apply(this.k8s, nsFile)], {
           what: "kubectl apply namespace",
           timeoutMs: 120_000,
         }),
@@ -70,7 +70,7 @@ export class HelmTarget extends KubeTarget<Revisions> {
         const file = join(dir, `${release.release}.values.json`);
         await writeFile(file, JSON.stringify(release.values));
         await this.ctx.progress.step(`helm upgrade --install ${release.release}`, () =>
-          this.helm(argv.helmUpgrade(this.kube, release, file, timeoutMs), `helm upgrade ${release.release}`),
+          this.helm(argv.helmUpgrade(this.k8s, release, file, timeoutMs), `helm upgrade ${release.release}`),
         );
       }
     } finally {
@@ -83,7 +83,7 @@ export class HelmTarget extends KubeTarget<Revisions> {
     for (const release of SERVICES) {
       await this.ctx.progress.step(
         `helm test ${release}${release === "service2" ? " (a request through service2 to service1)" : ""}`,
-        () => this.helm(argv.helmTest(this.kube, release, timeoutMs), `helm test ${release}`),
+        () => this.helm(argv.helmTest(this.k8s, release, timeoutMs), `helm test ${release}`),
       );
     }
   }
@@ -96,12 +96,12 @@ export class HelmTarget extends KubeTarget<Revisions> {
       if (was === null) {
         if (after[release] === null) continue;
         await this.ctx.progress.step(`helm uninstall ${release} (no earlier revision)`, () =>
-          this.helm(argv.helmUninstall(this.kube, release), `helm uninstall ${release}`),
+          this.helm(argv.helmUninstall(this.k8s, release), `helm uninstall ${release}`),
         );
         done.push(`${release} uninstalled (no earlier revision)`);
       } else if (after[release] !== was) {
         await this.ctx.progress.step(`helm rollback ${release} ${was}`, () =>
-          this.helm(argv.helmRollback(this.kube, release, was, timeoutMs), `helm rollback ${release}`),
+          this.helm(argv.helmRollback(this.k8s, release, was, timeoutMs), `helm rollback ${release}`),
         );
         done.push(`${release} back at revision ${was}`);
       }
@@ -117,7 +117,7 @@ export class HelmTarget extends KubeTarget<Revisions> {
       if (previous === undefined)
         throw new DeployError(`helm release ${release} has no earlier revision to roll back to`);
       await this.ctx.progress.step(`helm rollback ${release} ${previous}`, () =>
-        this.helm(argv.helmRollback(this.kube, release, previous, timeoutMs), `helm rollback ${release}`),
+        this.helm(argv.helmRollback(this.k8s, release, previous, timeoutMs), `helm rollback ${release}`),
       );
     }
     await this.gate(timeoutMs);
@@ -139,7 +139,7 @@ export class HelmTarget extends KubeTarget<Revisions> {
   protected async remove(): Promise<void> {
     for (const release of SERVICES) {
       await this.ctx.progress.step(`helm uninstall ${release}`, () =>
-        this.helm(argv.helmUninstall(this.kube, release), `helm uninstall ${release}`),
+        this.helm(argv.helmUninstall(this.k8s, release), `helm uninstall ${release}`),
       );
     }
   }

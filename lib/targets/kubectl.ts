@@ -10,13 +10,13 @@ import { errorText } from "../errors";
 import { runChecked } from "../exec";
 import type { Rendered } from "../k8s/render";
 import { SERVICES, type ServiceName } from "../services";
-import { KubeTarget } from "./kube";
-import { argv } from "./kube-argv";
+import { K8sTarget } from "./k8s";
+import { argv } from "./k8s-argv";
 
 /** Each Deployment's revision before a rollout (null: it did not exist). */
 export type Revisions = Record<ServiceName, number | null>;
 
-export class KubectlTarget extends KubeTarget<Revisions> {
+export class KubectlTarget extends K8sTarget<Revisions> {
   readonly kind = "k8s";
 
   private async kubectl(args: string[], what: string, timeoutMs = 600_000): Promise<string> {
@@ -35,8 +35,8 @@ export class KubectlTarget extends KubeTarget<Revisions> {
       const file = join(dir, "manifest.yaml");
       await writeFile(file, rendered.manifest);
       await this.ctx.progress.step(
-        `kubectl apply (${rendered.objects.length} objects, namespace ${this.kube.namespace})`,
-        () => this.kubectl(argv.apply(this.kube, file), "kubectl apply"),
+        `kubectl apply (${rendered.objects.length} objects, namespace ${this.k8s.namespace})`,
+        () => this.kubectl(argv.apply(this.k8s, file), "kubectl apply"),
       );
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -60,12 +60,12 @@ export class KubectlTarget extends KubeTarget<Revisions> {
       if (was === null) {
         if (after[service] === null) continue;
         await this.ctx.progress.step(`${service}: no earlier revision, deleting the Deployment`, () =>
-          this.kubectl(argv.deleteDeployment(this.kube, service), `delete deployment/${service}`),
+          this.kubectl(argv.deleteDeployment(this.k8s, service), `delete deployment/${service}`),
         );
         done.push(`${service} removed (it had no earlier revision)`);
       } else if (after[service] !== was) {
         await this.ctx.progress.step(`${service}: kubectl rollout undo --to-revision=${was}`, () =>
-          this.kubectl(argv.rolloutUndo(this.kube, service, was), `rollout undo of ${service}`),
+          this.kubectl(argv.rolloutUndo(this.k8s, service, was), `rollout undo of ${service}`),
         );
         done.push(`${service} back at revision ${was}`);
       }
@@ -78,7 +78,7 @@ export class KubectlTarget extends KubeTarget<Revisions> {
   protected async undoRevisions(services: readonly ServiceName[], timeoutMs: number): Promise<void> {
     for (const service of services) {
       await this.ctx.progress.step(`${service}: kubectl rollout undo`, () =>
-        this.kubectl(argv.rolloutUndo(this.kube, service), `rollout undo of ${service}`),
+        this.kubectl(argv.rolloutUndo(this.k8s, service), `rollout undo of ${service}`),
       );
     }
     await this.gate(timeoutMs);
@@ -87,7 +87,7 @@ export class KubectlTarget extends KubeTarget<Revisions> {
   protected async revisions(): Promise<string> {
     const parts: string[] = [];
     for (const service of SERVICES) {
-      const text = await this.kubectl(argv.rolloutHistory(this.kube, service), "kubectl rollout history").catch(
+      const text = await this.kubectl(argv.rolloutHistory(this.k8s, service), "kubectl rollout history").catch(
         (error: unknown) => `(${errorText(error).split("\n")[0]})\n`,
       );
       parts.push(`deployment/${service} (kubectl rollout history):\n${text.trimEnd()}`);
@@ -96,8 +96,8 @@ export class KubectlTarget extends KubeTarget<Revisions> {
   }
 
   protected async remove(): Promise<void> {
-    await this.ctx.progress.step(`delete timekit's objects in namespace ${this.kube.namespace}`, () =>
-      this.kubectl(argv.deleteAll(this.kube), "kubectl delete"),
+    await this.ctx.progress.step(`delete timekit's objects in namespace ${this.k8s.namespace}`, () =>
+      this.kubectl(argv.deleteAll(this.k8s), "kubectl delete"),
     );
   }
 }

@@ -225,7 +225,7 @@ describe("without a Docker engine", () => {
       const error = await buildImage({ service: "service1" }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(DeployError);
       expect((error as DeployError).message).toMatch(/^no Docker engine answers at unix:\/\/.*no-daemon\.sock/);
-      expect((error as DeployError).fix).toContain("start the daemon");
+      expect((error as DeployError).fix).toContain("start the Docker daemon");
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;

@@ -76,7 +76,7 @@ export default defineCommand({
   async run(options, io) {
     const ctx = contextFor(options.common, io);
     const { rollback } = await import("../../deploy/actions/rollback");
-    const kube = options.target.kind === "compose" ? undefined : options.target.kube;
-    await rollback(await openTarget(options.target, ctx), ctx, { ...options, kube });
+    const k8s = options.target.kind === "compose" ? undefined : options.target.k8s;
+    await rollback(await openTarget(options.target, ctx), ctx, { ...options, k8s });
   },
 });

@@ -10,7 +10,7 @@ import { RenderInputError, resolveInput } from "../../k8s/input";
 import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
 import { perService, type ServiceName } from "../../services";
 import { openTarget, type TargetSettings } from "../../targets";
-import { renderInputFor } from "../../targets/kube-input";
+import { renderInputFor } from "../../targets/k8s-input";
 import { defineCommand } from "../command";
 import {
   type Common,
@@ -21,7 +21,7 @@ import {
   gateArgs,
   healthTimeoutFrom,
   jsonArg,
-  kubeUpArgs,
+  k8sUpArgs,
   lockArgs,
   lockFrom,
   targetArgs,
@@ -70,7 +70,7 @@ export const upArgs = {
   ...gateArgs,
   ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
   ...targetArgs,
-  ...kubeUpArgs,
+  ...k8sUpArgs,
   dry_run: {
     type: "boolean",
     description: "Print the plan (k8s/helm: the rendered, checked manifests) and change nothing",
@@ -112,7 +112,7 @@ function replicasFrom(primary: string, alias: string | undefined, problems: Prob
 function renderProblems(plan: Plan, target: TargetSettings): string[] {
   if (target.kind === "compose") return [];
   try {
-    resolveInput(renderInputFor(plan, target.kube));
+    resolveInput(renderInputFor(plan, target.k8s));
     return [];
   } catch (error) {
     if (!(error instanceof RenderInputError)) throw error;
@@ -167,7 +167,7 @@ export default defineCommand({
     check(problems);
     const request: PlanRequest = {
       target: target.kind,
-      ...(target.kind === "compose" ? {} : { kube: target.kube }),
+      ...(target.kind === "compose" ? {} : { k8s: target.k8s }),
       project: common.project,
       versions,
       replicas,

@@ -11,7 +11,7 @@ import { DEFAULT_PORT } from "../../limits";
 import { perService, type ServiceName } from "../../services";
 import type { Target, TargetContext } from "../../targets/target";
 import { History, stateFromEntry } from "../history";
-import type { ImageSource, KubeSettings, Plan, ServiceState } from "../plan";
+import type { ImageSource, K8sSettings, Plan, ServiceState } from "../plan";
 import { serviceChanged } from "../plan";
 import { type LockOptions, up } from "./up";
 
@@ -24,7 +24,7 @@ export interface RollbackRequest {
   to?: RollbackTo | undefined;
   timeoutMs: number;
   lock: LockOptions;
-  kube?: KubeSettings | undefined;
+  k8s?: K8sSettings | undefined;
 }
 
 export async function rollback(target: Target, ctx: TargetContext, request: RollbackRequest): Promise<void> {
@@ -77,7 +77,7 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
   }
   const plan: Plan = {
     target: target.kind,
-    ...(request.kube ? { kube: request.kube } : {}),
+    ...(request.k8s ? { k8s: request.k8s } : {}),
     project: ctx.project,
     port: current.port ?? DEFAULT_PORT,
     gate: { timeoutMs: request.timeoutMs },

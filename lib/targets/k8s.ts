@@ -9,7 +9,7 @@
 
 import { verifyEndToEnd } from "../deploy/gate";
 import type { LastGood } from "../deploy/history";
-import type { KubeSettings, KubeTargetKind, Plan, ServicePlan, ServiceState, ServiceStatus } from "../deploy/plan";
+import type { K8sSettings, K8sTargetKind, Plan, ServicePlan, ServiceState, ServiceStatus } from "../deploy/plan";
 import { DeployError, ExitCode, errorText, GateFailed, lastLines } from "../errors";
 import { run, runChecked } from "../exec";
 import { requireEngine } from "../images/docker";
@@ -18,8 +18,8 @@ import { renderChecked } from "../k8s/checked";
 import { type Rendered, resolveInput } from "../k8s/render";
 import { findHelm, findKubectl } from "../k8s/tools";
 import { perService, SERVICES, type ServiceName } from "../services";
-import { argv, kubeStateDir, loaderFor, loadImagesArgv } from "./kube-argv";
-import { renderInputFor } from "./kube-input";
+import { argv, k8sStateDir, loaderFor, loadImagesArgv } from "./k8s-argv";
+import { renderInputFor } from "./k8s-input";
 import type { DryRun, Restored, Rollout, StatusReport, Target, TargetContext } from "./target";
 
 export interface Tools {
@@ -66,8 +66,8 @@ export function parseDeployments(json: string): Partial<Record<ServiceName, Depl
   return result;
 }
 
-export abstract class KubeTarget<Snapshot> implements Target {
-  abstract readonly kind: KubeTargetKind;
+export abstract class K8sTarget<Snapshot> implements Target {
+  abstract readonly kind: K8sTargetKind;
   private tools: Tools | undefined;
   /** The context a cluster answered for (the named one, or kubectl's current one). */
   protected context = "";
@@ -75,15 +75,15 @@ export abstract class KubeTarget<Snapshot> implements Target {
 
   constructor(
     protected readonly ctx: TargetContext,
-    protected readonly kube: KubeSettings,
+    protected readonly k8s: K8sSettings,
   ) {}
 
   get stateDir(): string {
-    return kubeStateDir(this.ctx.stateDir, this.kind, this.kube);
+    return k8sStateDir(this.ctx.stateDir, this.kind, this.k8s);
   }
 
   get historyFields() {
-    return { target: this.kind, context: this.context || null, namespace: this.kube.namespace, port: 0 };
+    return { target: this.kind, context: this.context || null, namespace: this.k8s.namespace, port: 0 };
   }
 
   /** The platform's revisions before a rollout, and how to go back to them. */
@@ -120,24 +120,24 @@ export abstract class KubeTarget<Snapshot> implements Target {
   }
 
   async dryRun(plan: Plan): Promise<DryRun> {
-    const input = renderInputFor(plan, this.kube);
+    const input = renderInputFor(plan, this.k8s);
     const rendered = await renderChecked(this.how, input);
     const releases = rendered.releases.map((r) => ({ release: r.release, chart: r.chart, values: r.values }));
     return {
-      text: `# timekit ${this.kind} dry run: namespace ${this.kube.namespace}, overlay ${this.kube.overlay}, ${rendered.objects.length} objects; schema and policy checks passed; nothing applied\n${rendered.manifest}`,
+      text: `# timekit ${this.kind} dry run: namespace ${this.k8s.namespace}, overlay ${this.k8s.overlay}, ${rendered.objects.length} objects; schema and policy checks passed; nothing applied\n${rendered.manifest}`,
       json: { render: input, ...(releases.length ? { releases } : {}), objects: rendered.objects.length },
     };
   }
 
   async preflight(plan: Plan): Promise<void> {
-    resolveInput(renderInputFor(plan, this.kube));
+    resolveInput(renderInputFor(plan, this.k8s));
     await this.found();
     // Render and check what was asked for before talking to any cluster.
     await this.ctx.progress.step(`render ${this.kind} manifests; schema and policy checks`, () =>
-      renderChecked(this.how, renderInputFor(plan, this.kube)),
+      renderChecked(this.how, renderInputFor(plan, this.k8s)),
     );
     await this.ctx.progress.step("a Kubernetes cluster answers", () => this.requireCluster());
-    this.ctx.progress.note(`context ${this.context || "(current)"}, namespace ${this.kube.namespace}`);
+    this.ctx.progress.note(`context ${this.context || "(current)"}, namespace ${this.k8s.namespace}`);
   }
 
   /**
@@ -146,12 +146,12 @@ export abstract class KubeTarget<Snapshot> implements Target {
    */
   protected async requireCluster(): Promise<void> {
     const { kubectl } = await this.found();
-    let context = this.kube.context;
+    let context = this.k8s.context;
     if (!context) {
       const current = await run([kubectl, ...argv.currentContext()], { timeoutMs: 10_000 });
       context = current.exitCode === 0 ? current.stdout.trim() : null;
     }
-    const out = await run([kubectl, ...argv.reachable(this.kube)], { timeoutMs: 20_000 });
+    const out = await run([kubectl, ...argv.reachable(this.k8s)], { timeoutMs: 20_000 });
     if (out.exitCode !== 0) {
       throw new DeployError(
         `no Kubernetes cluster reachable through ${context ? `context "${context}"` : "the current kubeconfig (no current context)"}: ${lastLines(out, 1).join("")}`,
@@ -165,7 +165,7 @@ export abstract class KubeTarget<Snapshot> implements Target {
   /** Images the cluster must find: resolved in the local engine, then loaded into kind/minikube. */
   async resolveImages(plan: Plan): Promise<Plan> {
     const { progress } = this.ctx;
-    const loader = loaderFor(this.kube.loadImages, this.context || this.kube.context);
+    const loader = loaderFor(this.k8s.loadImages, this.context || this.k8s.context);
     const services = { ...plan.services };
     // A registry image (or one pinned by registry digest) is pulled by the cluster itself.
     const fromRegistry = (s: ServicePlan) =>
@@ -186,7 +186,7 @@ export abstract class KubeTarget<Snapshot> implements Target {
         await progress.step(`load images into ${loader.tool}: ${images.join(" ")}`, () =>
           runChecked(command, { what: command.slice(0, 3).join(" "), timeoutMs: 600_000 }),
         );
-      } else if (this.kube.overlay !== "docker-desktop") {
+      } else if (this.k8s.overlay !== "docker-desktop") {
         progress.note(
           "images are in the local Docker engine only; the cluster must see them (Docker Desktop) or pass --load_images=kind|minikube",
         );
@@ -194,7 +194,7 @@ export abstract class KubeTarget<Snapshot> implements Target {
     }
     const resolved = { ...plan, services };
     this.rendered = await progress.step("render with the resolved images; schema and policy checks", () =>
-      renderChecked(this.how, renderInputFor(resolved, this.kube)),
+      renderChecked(this.how, renderInputFor(resolved, this.k8s)),
     );
     return resolved;
   }
@@ -234,12 +234,12 @@ export abstract class KubeTarget<Snapshot> implements Target {
   }
 
   async summary(state: Record<ServiceName, ServiceState>): Promise<string> {
-    return `service1 ${state.service1.version} (min ${state.service1.replicas} replicas), service2 ${state.service2.version} with ${this.kind} to namespace ${this.kube.namespace}${this.context ? ` (context ${this.context})` : ""}`;
+    return `service1 ${state.service1.version} (min ${state.service1.replicas} replicas), service2 ${state.service2.version} with ${this.kind} to namespace ${this.k8s.namespace}${this.context ? ` (context ${this.context})` : ""}`;
   }
 
   protected async deployments(): Promise<Partial<Record<ServiceName, DeploymentInfo>>> {
     const { kubectl } = await this.found();
-    const out = await runChecked([kubectl, ...argv.getDeployments(this.kube)], {
+    const out = await runChecked([kubectl, ...argv.getDeployments(this.k8s)], {
       what: "kubectl get deployment",
       timeoutMs: 30_000,
     });
@@ -270,7 +270,7 @@ export abstract class KubeTarget<Snapshot> implements Target {
         url: null,
       };
     });
-    return { target: this.kind, namespace: this.kube.namespace, context: this.kube.context, services };
+    return { target: this.kind, namespace: this.k8s.namespace, context: this.k8s.context, services };
   }
 
   async platformHistory(): Promise<string> {
@@ -292,7 +292,7 @@ export abstract class KubeTarget<Snapshot> implements Target {
     const { kubectl } = await this.found();
     for (const service of SERVICES) {
       await this.ctx.progress.step(`${service}: kubectl rollout status`, () =>
-        runChecked([kubectl, ...argv.rolloutStatus(this.kube, service, timeoutMs)], {
+        runChecked([kubectl, ...argv.rolloutStatus(this.k8s, service, timeoutMs)], {
           what: `rollout of ${service}`,
           timeoutMs: timeoutMs + 60_000,
         }),
@@ -311,7 +311,7 @@ export abstract class KubeTarget<Snapshot> implements Target {
     const start = () => {
       const stop = new AbortController();
       const { promise: url, resolve } = Promise.withResolvers<string | null>();
-      const done = run([kubectl, ...argv.portForward(this.kube)], {
+      const done = run([kubectl, ...argv.portForward(this.k8s)], {
         signal: stop.signal,
         onLine: (line) => {
           const match = /Forwarding from 127\.0\.0\.1:(\d+)/.exec(line);

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { type K8sObject, parseManifests } from "../../lib/k8s/objects";
 import { checkPolicy, formatViolations } from "../../lib/k8s/policy";
 import { formatProblems, validateObjects } from "../../lib/k8s/validate";
-import { kubeStateDir } from "../../lib/targets/kube-argv";
+import { k8sStateDir } from "../../lib/targets/k8s-argv";
 import { type CliResult as Result, deploy as run } from "../cli/support";
 import { describeWith } from "../k8s/support";
 
@@ -124,7 +124,7 @@ describeWith(["kubectl", "helm"], "deploy.ts --target=k8s|helm --dry-run", () =>
       const out = JSON.parse(r.stdout);
       expect(out.dryRun).toBe(true);
       expect(out.plan.target).toBe("helm");
-      expect(out.plan.kube).toEqual({ namespace: "tk-test", context: null, overlay: "base", loadImages: "auto" });
+      expect(out.plan.k8s).toEqual({ namespace: "tk-test", context: null, overlay: "base", loadImages: "auto" });
       expect(out.render.services.service1).toMatchObject({ image: "timekit/service1", tag: "1.2.3", replicas: 4 });
       const values = Object.fromEntries(
         out.releases.map((x: { release: string; values: unknown }) => [x.release, x.values]),
@@ -209,7 +209,7 @@ describeWith(["kubectl", "helm"], "the live path without a cluster", () => {
         expect(asked).toBeGreaterThan(rendered);
         expect(r.stderr).not.toMatch(/kubectl apply|helm upgrade|load images/);
         // No lock taken, no history written for that context.
-        const dir = kubeStateDir(join(stateDir, "timekit"), target, {
+        const dir = k8sStateDir(join(stateDir, "timekit"), target, {
           context: "timekit-no-such-context",
           namespace: "timekit",
         });
@@ -219,7 +219,7 @@ describeWith(["kubectl", "helm"], "the live path without a cluster", () => {
     );
   }
 
-  test.each([["status"], ["rollback"]])(
+  test.each([["status"], ["rollback"], ["down"]])(
     "%s --target=helm with an unreachable context: exit 1",
     async (command) => {
       const r = await deploy([command, "--target=helm", "--context=timekit-no-such-context"]);

@@ -6,8 +6,8 @@
 import { expect, test } from "bun:test";
 import { targetFrom } from "../../lib/cli/flags";
 import { latestRevision } from "../../lib/targets/helm";
-import { parseDeployments } from "../../lib/targets/kube";
-import { argv, kubeStateDir, loaderFor, loadImagesArgv } from "../../lib/targets/kube-argv";
+import { parseDeployments } from "../../lib/targets/k8s";
+import { argv, k8sStateDir, loaderFor, loadImagesArgv } from "../../lib/targets/k8s-argv";
 
 test("targetFrom: defaults and TIMEKIT_TARGET", () => {
   const problems: string[] = [];
@@ -15,27 +15,27 @@ test("targetFrom: defaults and TIMEKIT_TARGET", () => {
   expect(targetFrom({}, io({}), problems)).toMatchObject({ kind: "compose" });
   expect(targetFrom({}, io({ TIMEKIT_TARGET: "helm" }), problems)).toEqual({
     kind: "helm",
-    kube: { namespace: "timekit", context: null, overlay: "base", loadImages: "auto" },
+    k8s: { namespace: "timekit", context: null, overlay: "base", loadImages: "auto" },
   });
   expect(problems).toEqual([]);
 });
 
-const kube = { namespace: "tk", context: "kind-timekit", overlay: "kind", loadImages: "auto" } as const;
-const noContext = { ...kube, context: null };
+const k8s = { namespace: "tk", context: "kind-timekit", overlay: "kind", loadImages: "auto" } as const;
+const noContext = { ...k8s, context: null };
 const release = { release: "service1" as const, chart: "/repo/charts/service1", namespace: "tk", values: {} };
 
 test.each([
-  ["apply", argv.apply(kube, "/tmp/m.yaml"), "--context kind-timekit apply --filename /tmp/m.yaml"],
+  ["apply", argv.apply(k8s, "/tmp/m.yaml"), "--context kind-timekit apply --filename /tmp/m.yaml"],
   ["apply, current context", argv.apply(noContext, "/tmp/m.yaml"), "apply --filename /tmp/m.yaml"],
-  ["reachable", argv.reachable(kube), "--context kind-timekit get --raw=/readyz --request-timeout=10s"],
+  ["reachable", argv.reachable(k8s), "--context kind-timekit get --raw=/readyz --request-timeout=10s"],
   [
     "rollout status (timeout rounded up to seconds)",
-    argv.rolloutStatus(kube, "service1", 60_500),
+    argv.rolloutStatus(k8s, "service1", 60_500),
     "--context kind-timekit --namespace tk rollout status deployment/service1 --timeout=61s",
   ],
   [
     "rollout undo to a revision",
-    argv.rolloutUndo(kube, "service2", 3),
+    argv.rolloutUndo(k8s, "service2", 3),
     "--context kind-timekit --namespace tk rollout undo deployment/service2 --to-revision=3",
   ],
   [
@@ -45,18 +45,18 @@ test.each([
   ],
   [
     "port-forward on a free loopback port",
-    argv.portForward(kube),
+    argv.portForward(k8s),
     "--context kind-timekit --namespace tk port-forward service/service2 --address=127.0.0.1 :8080",
   ],
   [
     "helm upgrade --install",
-    argv.helmUpgrade(kube, release, "/tmp/v.json", 120_000),
+    argv.helmUpgrade(k8s, release, "/tmp/v.json", 120_000),
     "upgrade service1 /repo/charts/service1 --install --kube-context kind-timekit --namespace tk --values /tmp/v.json --wait --timeout=120s",
   ],
   ["helm test", argv.helmTest(noContext, "service2", 60_000), "test service2 --namespace tk --logs --timeout=60s"],
   [
     "helm rollback",
-    argv.helmRollback(kube, "service1", 2, 60_000),
+    argv.helmRollback(k8s, "service1", 2, 60_000),
     "rollback service1 2 --kube-context kind-timekit --namespace tk --wait --timeout=60s",
   ],
   ["helm uninstall", argv.helmUninstall(noContext, "service2"), "uninstall service2 --namespace tk --wait"],
@@ -67,7 +67,7 @@ test.each([
   ],
   [
     "helm history",
-    argv.helmHistory(kube, "service1"),
+    argv.helmHistory(k8s, "service1"),
     "history service1 --kube-context kind-timekit --namespace tk --output=json",
   ],
 ])("argv: %s", (_name, actual, expected) => {
@@ -92,10 +92,10 @@ test.each([
   expect(loader ? loadImagesArgv(loader, ["a:1", "b:1"]).join(" ") : null).toBe(expected);
 });
 
-test("kubeStateDir keeps targets, contexts and namespaces apart and file-name safe", () => {
-  const a = kubeStateDir("/s", "k8s", { context: "arn:aws:eks:eu/x", namespace: "tk" });
+test("k8sStateDir keeps targets, contexts and namespaces apart and file-name safe", () => {
+  const a = k8sStateDir("/s", "k8s", { context: "arn:aws:eks:eu/x", namespace: "tk" });
   expect(a).toBe("/s/k8s_arn_aws_eks_eu_x_tk");
-  expect(kubeStateDir("/s", "helm", { context: null, namespace: "tk" })).toBe("/s/helm_current-context_tk");
+  expect(k8sStateDir("/s", "helm", { context: null, namespace: "tk" })).toBe("/s/helm_current-context_tk");
 });
 
 test("parseDeployments reads kubectl's List output: revision, image, replica counts", () => {

@@ -4,112 +4,112 @@
  * workflow runs them for real.
  */
 import { join } from "node:path";
-import type { ImageLoader, KubeSettings, KubeTargetKind } from "../deploy/plan";
+import type { ImageLoader, K8sSettings, K8sTargetKind } from "../deploy/plan";
 import type { HelmRelease } from "../k8s/render";
 import { SERVICES, type ServiceName } from "../services";
 
 /** `--context C` for kubectl (global flag), when a context was named. */
-export function contextArgs(kube: Pick<KubeSettings, "context">): string[] {
-  return kube.context ? ["--context", kube.context] : [];
+export function contextArgs(k8s: Pick<K8sSettings, "context">): string[] {
+  return k8s.context ? ["--context", k8s.context] : [];
 }
 
 /** `--kube-context C` for helm. */
-export function helmContextArgs(kube: Pick<KubeSettings, "context">): string[] {
-  return kube.context ? ["--kube-context", kube.context] : [];
+export function helmContextArgs(k8s: Pick<K8sSettings, "context">): string[] {
+  return k8s.context ? ["--kube-context", k8s.context] : [];
 }
 
 const seconds = (ms: number) => `${Math.max(1, Math.ceil(ms / 1000))}s`;
 
 /** kubectl's global flags for a command in the namespace. */
-const inNamespace = (kube: KubeSettings) => [...contextArgs(kube), "--namespace", kube.namespace];
+const inNamespace = (k8s: K8sSettings) => [...contextArgs(k8s), "--namespace", k8s.namespace];
 
 /** helm's release-level flags. */
-const helmIn = (kube: KubeSettings) => [...helmContextArgs(kube), "--namespace", kube.namespace];
+const helmIn = (k8s: K8sSettings) => [...helmContextArgs(k8s), "--namespace", k8s.namespace];
 
 export const argv = {
   /** Reachability: the API server's readiness endpoint, failing fast. */
-  reachable: (kube: KubeSettings) => [...contextArgs(kube), "get", "--raw=/readyz", "--request-timeout=10s"],
+  reachable: (k8s: K8sSettings) => [...contextArgs(k8s), "get", "--raw=/readyz", "--request-timeout=10s"],
   currentContext: () => ["config", "current-context"],
-  apply: (kube: KubeSettings, file: string) => [...contextArgs(kube), "apply", "--filename", file],
-  rolloutStatus: (kube: KubeSettings, service: ServiceName, timeoutMs: number) => [
-    ...inNamespace(kube),
+  apply: (k8s: K8sSettings, file: string) => [...contextArgs(k8s), "apply", "--filename", file],
+  rolloutStatus: (k8s: K8sSettings, service: ServiceName, timeoutMs: number) => [
+    ...inNamespace(k8s),
     "rollout",
     "status",
     `deployment/${service}`,
     `--timeout=${seconds(timeoutMs)}`,
   ],
-  rolloutUndo: (kube: KubeSettings, service: ServiceName, revision?: number) => [
-    ...inNamespace(kube),
+  rolloutUndo: (k8s: K8sSettings, service: ServiceName, revision?: number) => [
+    ...inNamespace(k8s),
     "rollout",
     "undo",
     `deployment/${service}`,
     ...(revision !== undefined ? [`--to-revision=${revision}`] : []),
   ],
-  rolloutHistory: (kube: KubeSettings, service: ServiceName) => [
-    ...inNamespace(kube),
+  rolloutHistory: (k8s: K8sSettings, service: ServiceName) => [
+    ...inNamespace(k8s),
     "rollout",
     "history",
     `deployment/${service}`,
   ],
-  getDeployments: (kube: KubeSettings) => [
-    ...inNamespace(kube),
+  getDeployments: (k8s: K8sSettings) => [
+    ...inNamespace(k8s),
     "get",
     "deployment",
     ...SERVICES,
     "--ignore-not-found",
     "--output=json",
   ],
-  deleteDeployment: (kube: KubeSettings, service: ServiceName) => [
-    ...inNamespace(kube),
+  deleteDeployment: (k8s: K8sSettings, service: ServiceName) => [
+    ...inNamespace(k8s),
     "delete",
     `deployment/${service}`,
     "--ignore-not-found",
     "--wait=true",
   ],
   /** Every object the manifests and charts render, by the label they all carry; the namespace stays. */
-  deleteAll: (kube: KubeSettings) => [
-    ...inNamespace(kube),
+  deleteAll: (k8s: K8sSettings) => [
+    ...inNamespace(k8s),
     "delete",
     "deployment,service,configmap,networkpolicy,horizontalpodautoscaler,poddisruptionbudget,serviceaccount,ingress",
     "--selector=app.kubernetes.io/part-of=timekit",
     "--ignore-not-found",
     "--wait=true",
   ],
-  portForward: (kube: KubeSettings) => [
-    ...inNamespace(kube),
+  portForward: (k8s: K8sSettings) => [
+    ...inNamespace(k8s),
     "port-forward",
     "service/service2",
     "--address=127.0.0.1",
     ":8080",
   ],
-  helmUpgrade: (kube: KubeSettings, release: HelmRelease, valuesFile: string, timeoutMs: number) => [
+  helmUpgrade: (k8s: K8sSettings, release: HelmRelease, valuesFile: string, timeoutMs: number) => [
     "upgrade",
     release.release,
     release.chart,
     "--install",
-    ...helmIn(kube),
+    ...helmIn(k8s),
     "--values",
     valuesFile,
     "--wait",
     `--timeout=${seconds(timeoutMs)}`,
   ],
-  helmTest: (kube: KubeSettings, release: ServiceName, timeoutMs: number) => [
+  helmTest: (k8s: K8sSettings, release: ServiceName, timeoutMs: number) => [
     "test",
     release,
-    ...helmIn(kube),
+    ...helmIn(k8s),
     "--logs",
     `--timeout=${seconds(timeoutMs)}`,
   ],
-  helmRollback: (kube: KubeSettings, release: ServiceName, revision: number, timeoutMs: number) => [
+  helmRollback: (k8s: K8sSettings, release: ServiceName, revision: number, timeoutMs: number) => [
     "rollback",
     release,
     String(revision),
-    ...helmIn(kube),
+    ...helmIn(k8s),
     "--wait",
     `--timeout=${seconds(timeoutMs)}`,
   ],
-  helmUninstall: (kube: KubeSettings, release: ServiceName) => ["uninstall", release, ...helmIn(kube), "--wait"],
-  helmHistory: (kube: KubeSettings, release: ServiceName) => ["history", release, ...helmIn(kube), "--output=json"],
+  helmUninstall: (k8s: K8sSettings, release: ServiceName) => ["uninstall", release, ...helmIn(k8s), "--wait"],
+  helmHistory: (k8s: K8sSettings, release: ServiceName) => ["history", release, ...helmIn(k8s), "--output=json"],
 } as const;
 
 /** Which local cluster the images go into: the flag, or (auto) the context's name. */
@@ -137,11 +137,7 @@ export function loadImagesArgv(loader: NonNullable<ReturnType<typeof loaderFor>>
 }
 
 /** A history directory per target, context and namespace, under the project's state dir. */
-export function kubeStateDir(
-  stateDir: string,
-  target: KubeTargetKind,
-  kube: Pick<KubeSettings, "context" | "namespace">,
-) {
-  const ctx = (kube.context ?? "current-context").replace(/[^A-Za-z0-9._-]/g, "_");
-  return join(stateDir, `${target}_${ctx}_${kube.namespace}`);
+export function k8sStateDir(stateDir: string, target: K8sTargetKind, k8s: Pick<K8sSettings, "context" | "namespace">) {
+  const ctx = (k8s.context ?? "current-context").replace(/[^A-Za-z0-9._-]/g, "_");
+  return join(stateDir, `${target}_${ctx}_${k8s.namespace}`);
 }

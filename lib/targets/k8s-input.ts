@@ -1,10 +1,10 @@
 /** The plan as a Kubernetes render input; light enough for the command layer to check it before anything runs. */
-import type { KubeSettings, Plan } from "../deploy/plan";
+import type { K8sSettings, Plan } from "../deploy/plan";
 import { type RenderInput, splitImageRef } from "../k8s/input";
 import { perService } from "../services";
 
 /** The render input for a plan: images (tag from the version, or the pinned digest), replicas, settings. */
-export function renderInputFor(plan: Plan, kube: KubeSettings): RenderInput {
+export function renderInputFor(plan: Plan, k8s: K8sSettings): RenderInput {
   const services = perService((name) => {
     const s = plan.services[name];
     const ref = splitImageRef(s.image);
@@ -16,5 +16,5 @@ export function renderInputFor(plan: Plan, kube: KubeSettings): RenderInput {
       env: s.env,
     };
   });
-  return { namespace: kube.namespace, overlay: kube.overlay, services };
+  return { namespace: k8s.namespace, overlay: k8s.overlay, services };
 }
