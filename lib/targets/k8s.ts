@@ -7,6 +7,9 @@
  * status from the Deployments, and the end-to-end request through `kubectl port-forward`.
  */
 
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { verifyEndToEnd } from "../deploy/gate";
 import type { LastGood } from "../deploy/history";
 import type { K8sSettings, K8sTargetKind, Plan, ServicePlan, ServiceState, ServiceStatus } from "../deploy/plan";
@@ -285,6 +288,16 @@ export abstract class K8sTarget<Snapshot> implements Target {
   async down(): Promise<void> {
     await this.requireCluster();
     await this.remove();
+  }
+
+  /** Runs `fn` with a fresh temporary directory for the files kubectl or helm read, removed after. */
+  protected async withScratch<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), `timekit-${this.kind}-`));
+    try {
+      return await fn(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   /** `kubectl rollout status` of both Deployments, one progress step each: the first half of either gate. */

@@ -3,8 +3,7 @@
  * status` for both Deployments and a request through service2 (kubectl port-forward), restored
  * with `kubectl rollout undo --to-revision` (or removed, when it did not exist before).
  */
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { errorText } from "../errors";
 import { runChecked } from "../exec";
@@ -30,17 +29,14 @@ export class KubectlTarget extends K8sTarget<Revisions> {
   }
 
   protected async apply(rendered: Rendered): Promise<void> {
-    const dir = await mkdtemp(join(tmpdir(), "timekit-k8s-"));
-    try {
+    await this.withScratch(async (dir) => {
       const file = join(dir, "manifest.yaml");
       await writeFile(file, rendered.manifest);
       await this.ctx.progress.step(
         `kubectl apply (${rendered.objects.length} objects, namespace ${this.k8s.namespace})`,
         () => this.kubectl(argv.apply(this.k8s, file), "kubectl apply"),
       );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    });
   }
 
   /** rollout status of both Deployments, then a request through service2. */
