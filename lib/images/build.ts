@@ -33,17 +33,12 @@ export interface BuildImageOptions {
   created?: string;
   /** Default `timekit/<service>:<version>`, or `:dev` when no version is given. */
   tags?: string[];
-  /** One tag; added to `tags`. */
-  tag?: string;
   /** Image for the builder stage; see the module comment for the default. */
   builderImage?: string;
-  /** CA bundle for `bun install`; default env NODE_EXTRA_CA_CERTS; null sends none. */
-  extraCaFile?: string | null;
   /** The repository URL for the source label; default from CI variables or the origin remote. */
   sourceUrl?: string;
   /** Repository root to build from; default this checkout. */
   context?: string;
-  noCache?: boolean;
   /**
    * BuildKit cache import/export (`type=gha,scope=...`, `type=registry,ref=...`); default env
    * TIMEKIT_BUILD_CACHE_FROM / TIMEKIT_BUILD_CACHE_TO. Only buildx exports a cache: with a plain
@@ -53,10 +48,6 @@ export interface BuildImageOptions {
   cacheTo?: string;
   /** Each line of build output as it arrives (BuildKit plain progress). */
   onProgress?: (line: string) => void;
-  /** Hang guard for the whole build; default 20 minutes. */
-  timeoutMs?: number;
-  /** Try `docker pull` of the official builder when the engine lacks it (default true). */
-  pullBuilder?: boolean;
 }
 
 export type BuilderSource = "option" | "env" | "official" | "local";
@@ -95,12 +86,10 @@ async function chooseBuilder(
   if (Bun.env.BUN_IMAGE) return { image: Bun.env.BUN_IMAGE, source: "env" };
   const official = await officialBuilderImage(root);
   if (await inspectImage(official)) return { image: official, source: "official" };
-  if (options.pullBuilder !== false) {
-    // Air-gapped engines fail fast here (no DNS) or hit the guard; either way we fall back.
-    const pulled = await pullImage(official, { timeoutMs: 120_000 });
-    if (pulled.exitCode === 0) return { image: official, source: "official" };
-    onProgress?.(`cannot pull ${official} (${pulled.timedOut ? "timed out" : lastLines(pulled, 1).join("")})`);
-  }
+  // Air-gapped engines fail fast here (no DNS) or hit the guard; either way we fall back.
+  const pulled = await pullImage(official, { timeoutMs: 120_000 });
+  if (pulled.exitCode === 0) return { image: official, source: "official" };
+  onProgress?.(`cannot pull ${official} (${pulled.timedOut ? "timed out" : lastLines(pulled, 1).join("")})`);
   onProgress?.(`using the builder assembled from the local Bun instead of ${official}`);
   const local = await ensureBuilderImage(onProgress ? { onProgress } : {});
   return { image: local.tag, source: "local" };
@@ -120,13 +109,14 @@ function cacheFlags(options: BuildImageOptions, client: BuildKitClient, onProgre
   return [...(from ? ["--cache-from", from] : []), ...(to ? ["--cache-to", to] : [])];
 }
 
-function caFile(options: BuildImageOptions): string | null {
-  const file = options.extraCaFile === undefined ? Bun.env.NODE_EXTRA_CA_CERTS || null : options.extraCaFile;
+/** The CA bundle handed to `bun install`: NODE_EXTRA_CA_CERTS (e.g. a TLS-intercepting proxy's). */
+function caFile(): string | null {
+  const file = Bun.env.NODE_EXTRA_CA_CERTS || null;
   if (file && !existsSync(file)) {
     throw new DeployError(
       `the extra CA bundle ${file} does not exist`,
       ExitCode.failed,
-      "point NODE_EXTRA_CA_CERTS (or extraCaFile) at a PEM file, or unset it",
+      "point NODE_EXTRA_CA_CERTS at a PEM file, or unset it",
     );
   }
   return file;
@@ -156,7 +146,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   const log = options.onProgress;
   const client = await buildkitClient();
   const builder = await chooseBuilder(options, root, log);
-  const ca = caFile(options);
+  const ca = caFile();
 
   const manifest = (await Bun.file(join(root, service, "package.json")).json()) as { version: string };
   const version = options.version ?? manifest.version;
@@ -164,7 +154,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
   const commit = options.commit ?? meta.commit;
   const created = options.created ?? meta.created;
   const source = options.sourceUrl ?? meta.sourceUrl;
-  const tags = [...(options.tags ?? []), ...(options.tag ? [options.tag] : [])];
+  const tags = [...(options.tags ?? [])];
   if (tags.length === 0) tags.push(`${LOCAL_REPOSITORY}/${service}:${options.version ?? "dev"}`);
 
   const work = mkdtempSync(join(tmpdir(), "timekit-build-"));
@@ -187,7 +177,6 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       root === REPO_ROOT ? DOCKERFILE : join(root, "Dockerfile"),
       ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...(ca ? ["--secret", `id=extra_ca,src=${ca}`] : []),
-      ...(options.noCache ? ["--no-cache"] : []),
       ...cacheFlags(options, client, log),
       ...tags.flatMap((tag) => ["--tag", tag]),
       root,
@@ -198,7 +187,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
     const tail: string[] = [];
     const out = await run(argv, {
       env: { ...Bun.env, ...client.env },
-      timeoutMs: options.timeoutMs ?? 20 * 60_000,
+      timeoutMs: 20 * 60_000,
       onLine: (line) => {
         tail.push(line);
         if (tail.length > 40) tail.shift();

@@ -45,12 +45,13 @@ export default defineCommand({
     const service = values.service;
     const candidate = releaseVersion("version", values.version, problems) ?? "";
     const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
+    // A bad value is a problem thrown below; the fallback is never used then.
     const other = version(
       "other_version",
       values.other_version ?? KNOWN_GOOD,
       problems,
       "known-good, dev or a published tag such as 1.2.3",
-    );
+    ) ?? { kind: "known-good" };
     const project = checkProject(values.project ?? `timekit-integrate-${service}-${process.pid}`, problems);
     const healthTimeoutMs = healthTimeoutFrom(values, problems);
     check(problems);
@@ -60,7 +61,6 @@ export default defineCommand({
         `e.g. bun deploy.ts integrate --service=${service} --version=${candidate} --registry=127.0.0.1:5000/timekit`,
       );
     }
-    if (!other) throw new Error("unreachable: a bad --other_version is a problem above");
     return {
       request: {
         service,
