@@ -3,7 +3,7 @@
  * (the CLI validated every value before), printed by `--dry-run`, applied by a target, and
  * recorded in history so rollback can restore it.
  */
-import { LOCAL_REPOSITORY } from "../images/build";
+import { LOCAL_REPOSITORY } from "../images/registry";
 import type { Overlay } from "../k8s/input";
 import { SERVICES, type ServiceName } from "../services";
 import { type VersionSpec, versionLabel } from "./versions";

@@ -19,9 +19,7 @@ import { isServiceName, SERVICES, type ServiceName } from "../services";
 import { ensureBuilderImage } from "./builder";
 import { type BuildKitClient, buildkitClient, type ImageInfo, inspectImage, pullImage, requireEngine } from "./docker";
 import { sourceMetadata } from "./metadata";
-
-/** Local repository of every image this project builds or pins: `timekit/<service>:<tag>`. */
-export const LOCAL_REPOSITORY = "timekit";
+import { LOCAL_REPOSITORY } from "./registry";
 
 export interface BuildImageOptions {
   service: ServiceName;

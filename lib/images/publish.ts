@@ -17,9 +17,9 @@ import semver from "semver";
 import { DeployError, ExitCode } from "../errors";
 import { REPO_ROOT } from "../paths";
 import type { ServiceName } from "../services";
-import { buildImage, LOCAL_REPOSITORY } from "./build";
+import { buildImage } from "./build";
 import { inspectImage, pushImage, saveImage, tagImage, untagImage } from "./docker";
-import { KNOWN_GOOD, listTags, remoteManifest, tagDigest } from "./registry";
+import { KNOWN_GOOD, LOCAL_REPOSITORY, listTags, remoteManifest, tagDigest } from "./registry";
 import { sha256File } from "./resolve";
 import { serviceSbom } from "./sbom";
 

@@ -7,6 +7,9 @@
 import { DeployError, ExitCode, lastLines } from "../errors";
 import { run } from "../exec";
 
+/** Local repository of every image this project builds or pins: `timekit/<service>:<tag>`. */
+export const LOCAL_REPOSITORY = "timekit";
+
 /** The floating tag `promote` moves and `--version_S=known-good` deploys. */
 export const KNOWN_GOOD = "known-good";
 

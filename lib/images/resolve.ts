@@ -9,9 +9,9 @@ import { basename, join } from "node:path";
 import type { ServicePlan } from "../deploy/plan";
 import { DeployError, ExitCode, lastLines } from "../errors";
 import type { ServiceName } from "../services";
-import { buildImage, LOCAL_REPOSITORY } from "./build";
+import { buildImage } from "./build";
 import { inspectImage, loadImage, pullImage, tagImage } from "./docker";
-import { CONNECTION, KNOWN_GOOD, unreachable } from "./registry";
+import { CONNECTION, KNOWN_GOOD, LOCAL_REPOSITORY, unreachable } from "./registry";
 
 export async function sha256File(path: string): Promise<string> {
   const hasher = new Bun.CryptoHasher("sha256");
