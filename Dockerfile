@@ -39,7 +39,8 @@ COPY packages/ packages/
 COPY service1/ service1/
 COPY service2/ service2/
 COPY scripts/build.ts scripts/
-COPY lib/docker/ lib/docker/
+COPY lib/services.ts lib/
+COPY lib/images/ lib/images/
 
 # Build arguments reach RUN as environment variables; builder-stage.ts hands them to
 # `bun scripts/build.ts --service=$SERVICE` (exec form cannot expand them itself), then lays out
@@ -49,7 +50,7 @@ ARG SERVICE
 ARG BUILD_VERSION
 ARG BUILD_COMMIT
 ARG BUILD_TIME
-RUN ["bun", "lib/docker/builder-stage.ts"]
+RUN ["bun", "lib/images/builder-stage.ts"]
 
 FROM scratch
 ARG SERVICE

@@ -1,7 +1,7 @@
 /** The service images the bench measures and deploys, and their sizes against the Bun runtime. */
 import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { buildImage } from "../lib/docker/images";
+import { buildImage } from "../lib/images/build";
 import { docker, gzippedImageSize, imageExists, imageSize } from "./docker";
 import { note, step } from "./progress";
 import { ROOT } from "./throughput";
@@ -32,7 +32,7 @@ export async function prepareImages(runId: string): Promise<BenchImages> {
     const dev = `timekit/${service}:dev`;
     source[service] = "reused";
     if (!(await imageExists(dev))) {
-      await step(`build ${dev} (lib/docker/images.ts)`, () => buildImage({ service, tags: [dev] }));
+      await step(`build ${dev} (lib/images/build.ts)`, () => buildImage({ service, tags: [dev] }));
       source[service] = "built";
     }
     const ref = `timekit/${service}:${version}`;

@@ -229,7 +229,7 @@ export function renderReport(r: BenchResults, reliability: Record<string, unknow
     "- Each round runs every target once, in an order rotated per round; each run is a warm-up then a measured `wrk -t1 -c50 --latency`. Ratios pair target and baseline from the same round, then take the median over rounds.",
     "- CPU per request: utime+stime of the server process and its children from `/proc/PID/stat` across the measured run, divided by the requests wrk completed. Peak RSS: VmRSS from `/proc/PID/status` sampled every 200 ms during the run.",
     "- Cold start: spawn (or `docker run -d`) to the first 200 from `GET /healthz`, polled every 1–2 ms; binaries interleaved per round.",
-    "- Image size: `docker image inspect` (uncompressed) and `docker save | gzip -6` against the size of the `bun` executable running the bench. Images are the local `timekit/serviceN:dev` (built with `lib/docker/images.ts` if missing), tagged under a version private to the run.",
+    "- Image size: `docker image inspect` (uncompressed) and `docker save | gzip -6` against the size of the `bun` executable running the bench. Images are the local `timekit/serviceN:dev` (built with `lib/images/build.ts` if missing), tagged under a version private to the run.",
     "- Deploys: `bun deploy.ts` wall time as a user sees it (Bun start included). The upgrade uses an image that differs from the running one by a label; the rollback an image whose entrypoint exits at once, so the health gate fails and the deploy restores the old one (exit 3).",
     `- wrk -t1 saturates its own core at about 60–70k req/s here: when raw Bun.serve is near that, throughput ratios against it are capped, and CPU per request is the figure that still separates the servers.`,
     "",

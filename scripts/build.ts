@@ -2,12 +2,13 @@
  * Compiles each service into one self-contained binary: `bun run build [--service=S] [--target=T]`.
  * Version, commit and build time are baked in (GET /version); the binary never auto-loads a
  * `.env` or `bunfig.toml` from the directory it runs in.
+ *
+ * It also runs inside the image's builder stage, where only lib/services.ts and lib/images/ are
+ * copied, so it reads its three flags with node:util's strict parseArgs rather than lib/cli/.
  */
 import { parseArgs } from "node:util";
 import { $ } from "bun";
-
-const SERVICES = ["service1", "service2"] as const;
-type Service = (typeof SERVICES)[number];
+import { isServiceName, SERVICES, type ServiceName } from "../lib/services";
 
 const { values } = parseArgs({
   options: {
@@ -22,11 +23,11 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-const selected: readonly Service[] =
+const selected: readonly ServiceName[] =
   values.service === "all"
     ? SERVICES
-    : SERVICES.includes(values.service as Service)
-      ? [values.service as Service]
+    : isServiceName(values.service)
+      ? [values.service]
       : fail(`--service must be one of all, ${SERVICES.join(", ")}; got ${JSON.stringify(values.service)}`);
 
 async function commit(): Promise<string> {

@@ -32,11 +32,11 @@ const argsDef = {
 async function main(rawArgs: string[]): Promise<void> {
   const args = parseStrictArgs(argsDef, rawArgs);
   if (args.pending_release === (args.base !== undefined)) {
-    throw new UsageError("give either --base=<rev> (with optional --head) or --pending-release", "--base");
+    throw new UsageError("give either --base=<rev> (with optional --head) or --pending-release");
   }
   const outputFile = Bun.env.GITHUB_OUTPUT;
   if (args.github_output && !outputFile) {
-    throw new UsageError("--github-output needs the GITHUB_OUTPUT environment variable", "--github-output");
+    throw new UsageError("--github-output needs the GITHUB_OUTPUT environment variable");
   }
   const root = await repositoryRoot(process.cwd());
   const changed: ChangedServices = args.pending_release

@@ -5,6 +5,7 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { run } from "../exec";
 import type { Finding, RunScript } from "./workflows";
 
 /** Header lines put before each script; findings on script line N are reported at header + N. */
@@ -44,15 +45,9 @@ export async function shellcheckRunScripts(scripts: readonly RunScript[]): Promi
         return path;
       }),
     );
-    const child = Bun.spawn(["shellcheck", "--format=json1", "--shell=bash", ...paths], {
-      stdout: "pipe",
-      stderr: "pipe",
+    const { stdout, stderr, exitCode } = await run(["shellcheck", "--format=json1", "--shell=bash", ...paths], {
+      timeoutMs: 300_000,
     });
-    const [stdout, stderr, exitCode] = await Promise.all([
-      new Response(child.stdout).text(),
-      new Response(child.stderr).text(),
-      child.exited,
-    ]);
     if (exitCode !== 0 && exitCode !== 1) throw new Error(`shellcheck failed (exit ${exitCode}): ${stderr.trim()}`);
     const comments: ShellcheckComment[] = JSON.parse(stdout || "{}").comments ?? [];
     return comments.map((comment) => {

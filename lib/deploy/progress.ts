@@ -1,19 +1,25 @@
 /**
  * One line per step, with its duration, on stderr (stdout stays for results and JSON).
- * On a TTY the running step shows a spinner; otherwise plain lines. `--quiet` prints nothing here.
+ * On a terminal the running step shows a spinner; otherwise plain lines. `quiet` prints only warnings.
  */
+import type { Io } from "../io";
+
 export class Progress {
-  private readonly tty: boolean;
-  constructor(private readonly quiet: boolean) {
-    this.tty = Boolean(process.stderr.isTTY) && !Bun.env.CI;
+  constructor(
+    private readonly io: Io,
+    private readonly quiet: boolean,
+  ) {}
+
+  private get spinning(): boolean {
+    return !this.quiet && this.io.tty && !this.io.env.CI;
   }
 
   note(line: string): void {
-    if (!this.quiet) process.stderr.write(`  ${line}\n`);
+    if (!this.quiet) this.io.stderr(`  ${line}\n`);
   }
 
   warn(line: string): void {
-    process.stderr.write(`! ${line}\n`);
+    this.io.stderr(`! ${line}\n`);
   }
 
   /** Runs `fn` as a named step: `✓ name (1.2s)` or `✗ name (0.3s)`. */
@@ -21,16 +27,14 @@ export class Progress {
     const started = performance.now();
     const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
     let timer: ReturnType<typeof setInterval> | undefined;
-    if (!this.quiet && this.tty) {
+    if (this.spinning) {
       let i = 0;
-      timer = setInterval(() => {
-        process.stderr.write(`\r${frames[i++ % frames.length]} ${name} (${seconds(started)})`);
-      }, 100);
+      timer = setInterval(() => this.io.stderr(`\r${frames[i++ % frames.length]} ${name} (${seconds(started)})`), 100);
     }
     const finish = (mark: string) => {
       if (timer) clearInterval(timer);
       if (this.quiet) return;
-      process.stderr.write(`${this.tty ? "\r\x1b[2K" : ""}${mark} ${name} (${seconds(started)})\n`);
+      this.io.stderr(`${this.spinning ? "\r\x1b[2K" : ""}${mark} ${name} (${seconds(started)})\n`);
     };
     try {
       const result = await fn();

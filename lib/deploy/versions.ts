@@ -1,4 +1,5 @@
 import semver from "semver";
+import { KNOWN_GOOD } from "../images/registry";
 
 /**
  * What a `--version_serviceN` value names. `dev` builds the working tree; anything else is a
@@ -6,20 +7,14 @@ import semver from "semver";
  */
 export type VersionSpec = { kind: "dev" } | { kind: "tag"; tag: string } | { kind: "known-good" };
 
-/** The version name that asks for the image last promoted with `deploy.ts promote`. */
-export const KNOWN_GOOD_VERSION = "known-good";
-
 /** `1.0`, `v1.0`: the two-part form publishes as a floating minor tag. */
 const TWO_PART = /^(0|[1-9]\d*)\.(0|[1-9]\d*)$/;
 
-export const VERSION_HELP =
-  "dev, known-good (the last promoted image; needs --registry), or a published tag such as 1.0, v1.0, 1.2.3, v1.2.3 or 1.2.3-rc.1";
-
-/** Returns the spec, or null when the value is not a version this CLI accepts. */
+/** Returns the spec, or null when the value is not a version (`known-good`: the image last promoted). */
 export function parseVersion(input: string): VersionSpec | null {
   const value = input.trim();
   if (value === "dev") return { kind: "dev" };
-  if (value === KNOWN_GOOD_VERSION) return { kind: "known-good" };
+  if (value === KNOWN_GOOD) return { kind: "known-good" };
   const bare = value.startsWith("v") || value.startsWith("V") ? value.slice(1) : value;
   if (TWO_PART.test(bare)) return { kind: "tag", tag: bare };
   // semver.valid accepts "=1.2.3" and surrounding spaces; require the canonical spelling.
@@ -29,5 +24,5 @@ export function parseVersion(input: string): VersionSpec | null {
 
 /** The version string recorded in plans and history: `dev` or the tag without `v`. */
 export function versionLabel(spec: VersionSpec): string {
-  return spec.kind === "tag" ? spec.tag : spec.kind === "dev" ? "dev" : KNOWN_GOOD_VERSION;
+  return spec.kind === "tag" ? spec.tag : spec.kind === "dev" ? "dev" : KNOWN_GOOD;
 }

@@ -2,7 +2,10 @@
  * What a Kubernetes render takes: one input for both the raw manifests and the charts, checked in
  * full (with the services' own settings rules) before any tool runs.
  */
-import { resolveEnv, SERVICES, type ServiceName } from "./settings";
+import { UsageError } from "../errors";
+import { MAX_REPLICAS } from "../limits";
+import { SERVICES, type ServiceName } from "../services";
+import { resolveEnv } from "../settings";
 
 export const OVERLAYS = ["base", "kind", "minikube", "docker-desktop"] as const;
 export type Overlay = (typeof OVERLAYS)[number];
@@ -11,7 +14,6 @@ export type Overlay = (typeof OVERLAYS)[number];
 export const KUBE_VERSION = "1.32.0";
 /** The preStop pause before SIGTERM, in both the raw manifests and the charts' defaults. */
 export const PRESTOP_SLEEP_SECONDS = 5;
-export const MAX_REPLICAS = 100;
 /** HPA ceiling when the input names none: room to grow above the requested count. */
 const DEFAULT_MAX_REPLICAS = 3;
 /** The image names the base manifests and charts use; render input replaces them. */
@@ -42,13 +44,8 @@ export interface RenderInput {
   ingress?: { host: string; className?: string };
 }
 
-/** Every problem with a render input, found before any tool runs. */
-export class RenderInputError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`invalid Kubernetes render input:\n  - ${problems.join("\n  - ")}`);
-    this.name = "RenderInputError";
-  }
-}
+/** Every problem with a render input (exit 2), found before any tool runs. */
+export class RenderInputError extends UsageError {}
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;

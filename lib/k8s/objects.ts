@@ -58,10 +58,6 @@ export function ofKind(objects: readonly K8sObject[], kind: string): K8sObject[]
   return objects.filter((object) => object.kind === kind);
 }
 
-export function findObject(objects: readonly K8sObject[], kind: string, name: string): K8sObject | undefined {
-  return objects.find((object) => object.kind === kind && object.metadata.name === name);
-}
-
 /** Reads a nested field by path; undefined when any step is missing. */
 export function field(value: unknown, ...path: (string | number)[]): unknown {
   let current = value;

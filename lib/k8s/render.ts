@@ -8,7 +8,10 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { stringify } from "yaml";
-import { findHelm } from "./helm";
+import { runChecked } from "../exec";
+import { CHARTS_DIR, K8S_DIR } from "../paths";
+import type { ServiceName } from "../services";
+import { settingsOf } from "../settings";
 import {
   BASE_IMAGES,
   KUBE_VERSION,
@@ -19,11 +22,8 @@ import {
   type ResolvedService,
   resolveInput,
 } from "./input";
-import { findKubectl } from "./kubectl";
 import { type K8sObject, parseManifests } from "./objects";
-import { CHARTS_DIR, K8S_DIR } from "./paths";
-import { type ServiceName, settingsOf } from "./settings";
-import { runChecked } from "./tools";
+import { findHelm, findKubectl } from "./tools";
 
 export * from "./input";
 
@@ -31,7 +31,11 @@ export interface Rendered {
   /** Multi-document YAML, ready for `kubectl apply -f -` or printing. */
   manifest: string;
   objects: K8sObject[];
+  /** helm only: one release per service, with its values. */
+  releases: HelmRelease[];
 }
+
+export type RenderHow = "raw" | "helm";
 
 /* ---------------------------------------------------------------- kustomize */
 
@@ -106,8 +110,8 @@ export async function renderKustomize(input: RenderInput): Promise<Rendered> {
   const dir = await mkdtemp(join(tmpdir(), "timekit-kustomize-"));
   try {
     await Bun.write(join(dir, "kustomization.yaml"), stringify(kustomization(input, services, dir)));
-    const manifest = await runChecked([kubectl, "kustomize", dir], { timeoutMs: 60_000 });
-    return { manifest, objects: parseManifests(manifest, `kustomize ${input.overlay}`) };
+    const { stdout: manifest } = await runChecked([kubectl, "kustomize", dir], { timeoutMs: 60_000 });
+    return { manifest, objects: parseManifests(manifest, `kustomize ${input.overlay}`), releases: [] };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -184,20 +188,34 @@ export async function helmTemplate(
     const file = join(dir, "values.json");
     await Bun.write(file, JSON.stringify(values));
     const args = ["template", release, chart, "--namespace", namespace, "--kube-version", KUBE_VERSION];
-    return await runChecked([helm, ...args, "--values", file], { timeoutMs: 60_000 });
+    return (await runChecked([helm, ...args, "--values", file], { timeoutMs: 60_000 })).stdout;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Both charts through `helm template`, test hooks included. */
+/** The namespace the charts install into, labelled like k8s/base/namespace.yaml. */
+export function namespaceManifest(namespace: string): string {
+  const labels = Object.fromEntries(
+    ["enforce", "audit", "warn"].map((mode) => [`pod-security.kubernetes.io/${mode}`, "restricted"]),
+  );
+  return stringify({ apiVersion: "v1", kind: "Namespace", metadata: { name: namespace, labels } });
+}
+
+/** The restricted namespace, then both charts through `helm template`, test hooks included. */
 export async function renderHelm(input: RenderInput): Promise<Rendered> {
-  const manifests: string[] = [];
-  for (const { release, chart, namespace, values } of helmReleases(input)) {
-    manifests.push(await helmTemplate(release, chart, namespace, values));
+  const releases = helmReleases(input);
+  const parts = [namespaceManifest(input.namespace)];
+  for (const { release, chart, namespace, values } of releases) {
+    parts.push(await helmTemplate(release, chart, namespace, values));
   }
-  const manifest = manifests.join("\n");
-  return { manifest, objects: parseManifests(manifest, `helm template (${input.overlay})`) };
+  const manifest = parts.map((part) => (part.startsWith("---") ? part : `---\n${part}`)).join("\n");
+  return { manifest, objects: parseManifests(manifest, `helm template (${input.overlay})`), releases };
+}
+
+/** Raw manifests (kustomize) or the charts (helm) for one input. */
+export function render(how: RenderHow, input: RenderInput): Promise<Rendered> {
+  return how === "raw" ? renderKustomize(input) : renderHelm(input);
 }
 
 /** The input the base manifests and the charts' defaults describe. */

@@ -7,8 +7,9 @@
  */
 import { join } from "node:path";
 import ts from "typescript";
+import { REPO_ROOT } from "../paths";
+import { closest } from "../suggest";
 import { type K8sObject, objectId } from "./objects";
-import { REPO_ROOT } from "./paths";
 
 export interface SchemaProblem {
   /** `Kind/namespace/name`. */
@@ -116,31 +117,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let previous = row[0] ?? 0;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const current = row[j] ?? 0;
-      row[j] = Math.min(current + 1, (row[j - 1] ?? 0) + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = current;
-    }
-  }
-  return row[b.length] ?? 0;
-}
-
-/** The declared field a typo most likely meant: a close spelling, or a longer name it begins. */
-function suggestion(key: string, known: readonly string[]): string {
-  const lower = key.toLowerCase();
-  const best = known
-    .map((name) => ({ name, score: distance(lower, name.toLowerCase()) }))
-    .sort((x, y) => x.score - y.score)[0];
-  if (best && best.score <= Math.max(2, Math.floor(key.length / 4))) return ` (did you mean ${best.name}?)`;
-  const extended = key.length >= 6 ? known.find((name) => name.toLowerCase().startsWith(lower)) : undefined;
-  return extended ? ` (did you mean ${extended}?)` : "";
-}
-
 function walk(checker: ts.TypeChecker, value: unknown, declared: ts.Type, path: string, found: string[]): void {
   const type = checker.getNonNullableType(declared);
   if (type.flags & (ts.TypeFlags.Any | ts.TypeFlags.Unknown)) return;
@@ -173,7 +149,8 @@ function walk(checker: ts.TypeChecker, value: unknown, declared: ts.Type, path: 
       walk(checker, child, childType, where, found);
     } else {
       const known = objects.flatMap((member) => checker.getPropertiesOfType(member).map((p) => p.name));
-      found.push(`unknown field ${where}${suggestion(key, known)}`);
+      const guess = closest(key, known);
+      found.push(`unknown field ${where}${guess ? ` (did you mean ${guess}?)` : ""}`);
     }
   }
 }

@@ -2,8 +2,10 @@
  * Which services a change touches, for CI: from the files changed between two commits, or, for
  * the release workflow, from what each service has not released yet.
  */
+
+import { SERVICES, type ServiceName } from "../services";
 import { commitExists, git } from "./git";
-import { fileBelongsTo, type PathPurpose, SERVICES, type ServiceName } from "./services";
+import { fileBelongsTo, type PathPurpose } from "./services";
 import { planRelease } from "./version";
 
 export interface ChangedServices {

@@ -24,12 +24,7 @@
  *   every service's Docker suite in CI.
  */
 
-export const SERVICES = ["service1", "service2"] as const;
-export type ServiceName = (typeof SERVICES)[number];
-
-export function isServiceName(value: string): value is ServiceName {
-  return (SERVICES as readonly string[]).includes(value);
-}
+import type { ServiceName } from "../services";
 
 /** Root files that steer dependency install and compilation of every service. */
 export const ROOT_BUILD_INPUTS = [
@@ -42,8 +37,13 @@ export const ROOT_BUILD_INPUTS = [
   "scripts/build.ts",
 ] as const;
 
-/** What the Dockerfile's builder stage runs (`bun lib/docker/builder-stage.ts`) and imports. */
-export const IMAGE_BUILDER_CODE = ["lib/docker/builder-stage.ts", "lib/docker/rootfs.ts", "lib/docker/elf.ts"] as const;
+/** What the Dockerfile's builder stage runs (`bun lib/images/builder-stage.ts`) and imports. */
+export const IMAGE_BUILDER_CODE = [
+  "lib/images/builder-stage.ts",
+  "lib/images/rootfs.ts",
+  "lib/images/elf.ts",
+  "lib/services.ts",
+] as const;
 
 const SHARED_PACKAGES = ["packages/runtime/"] as const;
 

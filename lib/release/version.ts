@@ -17,9 +17,10 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import semver from "semver";
+import type { ServiceName } from "../services";
 import { type Bump, bumpFor, type ConventionalCommit, parseCommitMessage, strongestBump } from "./commits";
 import { git } from "./git";
-import { gitPathspecs, type ServiceName } from "./services";
+import { gitPathspecs } from "./services";
 
 export interface NextVersion {
   bump: Bump;

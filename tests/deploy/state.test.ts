@@ -3,9 +3,9 @@ import { afterAll, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { DeployError } from "../../lib/deploy/errors";
-import { DeployLock } from "../../lib/deploy/state";
+import { DeployLock } from "../../lib/deploy/lock";
 import { parseVersion } from "../../lib/deploy/versions";
+import { DeployError } from "../../lib/errors";
 
 const dir = mkdtempSync(join(tmpdir(), "timekit-deploy-state-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -19,7 +19,7 @@ test("a second lock fails clearly while the first is held, and works after relea
   expect(error).toBeInstanceOf(DeployError);
   expect((error as DeployError).exitCode).toBe(1);
   expect((error as DeployError).message).toContain(`pid ${process.pid}`);
-  expect((error as DeployError).hint).toContain("--force_unlock");
+  expect((error as DeployError).fix).toContain("--force_unlock");
   first.unlock();
   await second.acquire("up", { waitMs: 0, force: false, ...quiet });
   second.unlock();

@@ -7,9 +7,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { BUILDER_REPOSITORY, pinnedBunVersion } from "../../lib/docker/builder";
-import { buildkitClient } from "../../lib/docker/engine";
-import { buildImage, officialBuilderImage, SERVICES, type ServiceName } from "../../lib/docker/images";
+import { buildImage, officialBuilderImage } from "../../lib/images/build";
+import { BUILDER_REPOSITORY, pinnedBunVersion } from "../../lib/images/builder";
+import { buildkitClient } from "../../lib/images/docker";
+import { SERVICES, type ServiceName } from "../../lib/services";
 import { recordReliability } from "../reliability/record";
 import { REPO_ROOT } from "../support/compose";
 import {
@@ -321,7 +322,8 @@ describe.skipIf(!hasDocker)("image builds and caching", () => {
       "service1",
       "service2",
       "scripts/build.ts",
-      "lib/docker",
+      "lib/services.ts",
+      "lib/images",
     ]) {
       cpSync(join(REPO_ROOT, path), join(context, path), {
         recursive: true,
@@ -352,7 +354,7 @@ describe.skipIf(!hasDocker)("image builds and caching", () => {
     const rebuildMs = Math.round(performance.now() - started);
     const stepOf = (pattern: RegExp) => lines.find((l) => pattern.test(l))?.match(/^#(\d+) /)?.[1];
     const install = stepOf(/\[builder .*RUN .*"bun", "install"/);
-    const compile = stepOf(/\[builder .*RUN \["bun", "lib\/docker\/builder-stage.ts"\]/);
+    const compile = stepOf(/\[builder .*RUN \["bun", "lib\/images\/builder-stage.ts"\]/);
     await recordReliability("image-rebuild", {
       change: "one line appended to service1/src/main.ts",
       dependencyLayerReused: lines.includes(`#${install} CACHED`),

@@ -17,11 +17,12 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { readElf, runtimeFiles } from "../../lib/docker/elf";
-import { DockerError, dockerAvailable } from "../../lib/docker/engine";
-import { buildImage } from "../../lib/docker/images";
-import { creationTime, sourceUrl } from "../../lib/docker/metadata";
-import { assembleRootfs } from "../../lib/docker/rootfs";
+import { DeployError } from "../../lib/errors";
+import { buildImage } from "../../lib/images/build";
+import { dockerAvailable } from "../../lib/images/docker";
+import { readElf, runtimeFiles } from "../../lib/images/elf";
+import { creationTime, sourceUrl } from "../../lib/images/metadata";
+import { assembleRootfs } from "../../lib/images/rootfs";
 
 const AARCH64 = 0xb7;
 const scratch = mkdtempSync(join(tmpdir(), "timekit-rootfs-test-"));
@@ -222,9 +223,9 @@ describe("without a Docker engine", () => {
       const status = await dockerAvailable();
       expect(status.ok).toBe(false);
       const error = await buildImage({ service: "service1" }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DockerError);
-      expect((error as DockerError).message).toMatch(/^no Docker engine answers at unix:\/\/.*no-daemon\.sock/);
-      expect((error as DockerError).fix).toContain("start the daemon");
+      expect(error).toBeInstanceOf(DeployError);
+      expect((error as DeployError).message).toMatch(/^no Docker engine answers at unix:\/\/.*no-daemon\.sock/);
+      expect((error as DeployError).fix).toContain("start the Docker daemon");
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;

@@ -1,9 +1,9 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { runChecked } from "../../lib/exec";
 import { parseManifests } from "../../lib/k8s/objects";
-import { CHARTS_DIR, K8S_DIR } from "../../lib/k8s/paths";
 import { defaultInput, KUBE_VERSION, OVERLAYS } from "../../lib/k8s/render";
-import { runChecked } from "../../lib/k8s/tools";
+import { CHARTS_DIR, K8S_DIR } from "../../lib/paths";
 import { posture } from "./posture";
 import { customInput, describeWith, RENDER_TIMEOUT_MS, rendered, tool } from "./support";
 
@@ -29,7 +29,7 @@ describeWith(["kubectl", "helm"], "raw manifests and Helm agree", () => {
   test(
     "`kubectl apply -k k8s/base` and `helm install` with no values deploy the same thing",
     async () => {
-      const raw = await runChecked([tool("kubectl"), "kustomize", join(K8S_DIR, "base")]);
+      const { stdout: raw } = await runChecked([tool("kubectl"), "kustomize", join(K8S_DIR, "base")]);
       const charts = await Promise.all(
         ["service1", "service2"].map((service) =>
           runChecked([
@@ -44,7 +44,7 @@ describeWith(["kubectl", "helm"], "raw manifests and Helm agree", () => {
           ]),
         ),
       );
-      expect(posture(parseManifests(charts.join("\n---\n"), "charts"))).toEqual(
+      expect(posture(parseManifests(charts.map((chart) => chart.stdout).join("\n---\n"), "charts"))).toEqual(
         posture(parseManifests(raw, "k8s/base")),
       );
     },

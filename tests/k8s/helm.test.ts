@@ -1,12 +1,12 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
+import { run } from "../../lib/exec";
 import { parseManifests } from "../../lib/k8s/objects";
-import { CHARTS_DIR } from "../../lib/k8s/paths";
 import { checkPolicy, formatViolations } from "../../lib/k8s/policy";
 import { KUBE_VERSION } from "../../lib/k8s/render";
-import { SERVICES } from "../../lib/k8s/settings";
-import { run } from "../../lib/k8s/tools";
 import { formatProblems, validateObjects } from "../../lib/k8s/validate";
+import { CHARTS_DIR } from "../../lib/paths";
+import { SERVICES } from "../../lib/services";
 import { describeWith, RENDER_TIMEOUT_MS, tool } from "./support";
 
 const chart = (service: string) => join(CHARTS_DIR, service);

@@ -1,18 +1,18 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { parse } from "yaml";
+import { runChecked } from "../../lib/exec";
 import { type K8sObject, parseManifests } from "../../lib/k8s/objects";
-import { K8S_DIR } from "../../lib/k8s/paths";
 import { checkPolicy, formatViolations } from "../../lib/k8s/policy";
 import { LOCAL_NODE_PORT, OVERLAYS } from "../../lib/k8s/render";
-import { runChecked } from "../../lib/k8s/tools";
 import { formatProblems, validateObjects } from "../../lib/k8s/validate";
+import { K8S_DIR } from "../../lib/paths";
 import { describeWith, RENDER_TIMEOUT_MS, tool } from "./support";
 
 const dirOf = (overlay: string) => (overlay === "base" ? join(K8S_DIR, "base") : join(K8S_DIR, "overlays", overlay));
 
 async function kustomize(overlay: string): Promise<K8sObject[]> {
-  return parseManifests(await runChecked([tool("kubectl"), "kustomize", dirOf(overlay)]), overlay);
+  return parseManifests((await runChecked([tool("kubectl"), "kustomize", dirOf(overlay)])).stdout, overlay);
 }
 
 function service2(objects: K8sObject[]) {

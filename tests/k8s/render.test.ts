@@ -8,7 +8,7 @@ import {
   resolveInput,
   splitImageRef,
 } from "../../lib/k8s/render";
-import { resolveEnv } from "../../lib/k8s/settings";
+import { resolveEnv } from "../../lib/settings";
 import { customInput, describeWith, RENDER_TIMEOUT_MS, rendered } from "./support";
 
 // biome-ignore lint/suspicious/noExplicitAny: reads nested fields of rendered objects

@@ -1,8 +1,9 @@
 import { expect, test } from "bun:test";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { CHARTS_DIR, K8S_DIR } from "../../lib/k8s/paths";
-import { defaultEnv, SERVICES, settingsOf, valueKey } from "../../lib/k8s/settings";
+import { CHARTS_DIR, K8S_DIR } from "../../lib/paths";
+import { SERVICES } from "../../lib/services";
+import { defaultEnv, settingsOf, valueKey } from "../../lib/settings";
 
 // The manifests and charts restate each service's settings; these tests keep them equal to the
 // schemas the binaries check at start, so a new or changed setting cannot be forgotten here.

@@ -3,9 +3,8 @@
  * them. A missing tool skips the suite with one line, except under CI=true, where it fails.
  */
 import { describe, test } from "bun:test";
-import { findHelm } from "../../lib/k8s/helm";
-import { findKubectl } from "../../lib/k8s/kubectl";
-import { type Rendered, type RenderInput, renderHelm, renderKustomize } from "../../lib/k8s/render";
+import { type Rendered, type RenderInput, render } from "../../lib/k8s/render";
+import { findHelm, findKubectl } from "../../lib/k8s/tools";
 
 type Tool = "kubectl" | "helm";
 
@@ -56,7 +55,7 @@ export function rendered(how: "raw" | "helm", input: RenderInput): Promise<Rende
   const key = `${how}:${JSON.stringify(input)}`;
   let pending = cache.get(key);
   if (!pending) {
-    pending = how === "raw" ? renderKustomize(input) : renderHelm(input);
+    pending = render(how, input);
     cache.set(key, pending);
   }
   return pending;

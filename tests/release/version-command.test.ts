@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { VersionReport } from "../../lib/release/commands/version";
+import type { VersionReport } from "../../lib/release/report";
 import { createGitFixture, type GitFixture } from "./git-fixture";
 
 // Each case starts Bun and git processes: seconds apiece on a busy 2-core machine.

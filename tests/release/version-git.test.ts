@@ -2,8 +2,8 @@
 import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { ServiceName } from "../../lib/release/services";
 import { createReleaseTag, planRelease, writeServiceVersion } from "../../lib/release/version";
+import type { ServiceName } from "../../lib/services";
 import { createGitFixture, type GitFixture } from "./git-fixture";
 
 // Each case makes a repository with several git processes: seconds on a busy 2-core machine.

@@ -4,9 +4,18 @@
  * CI=true, where it registers a failing test instead, so CI cannot pass by skipping.
  */
 import { test } from "bun:test";
-import { dockerAvailable, run } from "../../lib/docker/engine";
+import { type RunOptions, type RunResult, run as runProgram } from "../../lib/exec";
+import { dockerAvailable } from "../../lib/images/docker";
 
-export { run };
+/**
+ * The runner with this process's environment plus `env` (a key set to undefined is removed), which
+ * is what a test usually wants; lib/ code hands its children an explicit environment instead.
+ */
+export function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
+  const env: Record<string, string | undefined> = { ...Bun.env, ...options.env };
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+  return runProgram(argv, { ...options, env });
+}
 
 let availability: ReturnType<typeof dockerAvailable> | undefined;
 

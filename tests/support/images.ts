@@ -1,13 +1,14 @@
 /**
  * The service images the Docker suites run, built once per `bun test` process from the working
- * tree with the production library (lib/docker/images.ts), so every suite tests what ships.
+ * tree with the production library (lib/images/build.ts), so every suite tests what ships.
  * Fixed metadata keeps rebuilds of an unchanged tree a cache hit. The tags are reused by the
  * next run; an image they pointed at before is removed once replaced, so runs do not pile up.
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BuiltImage, buildImage, SERVICES, type ServiceName } from "../../lib/docker/images";
+import { type BuiltImage, buildImage } from "../../lib/images/build";
+import { SERVICES, type ServiceName } from "../../lib/services";
 import { run } from "./docker";
 
 export const TEST_REPOSITORY = "timekit-test";

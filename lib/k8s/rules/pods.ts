@@ -1,7 +1,7 @@
 /** The restricted Pod Security profile, resources, image references, probes and shutdown. */
 import type { IProbe } from "kubernetes-models/v1";
+import { defaultEnv } from "../../settings";
 import type { PodTemplate } from "../objects";
-import { defaultEnv } from "../settings";
 import { type Context, containerEnv, containersOf, parseQuantity, type Report, resolvePort } from "./context";
 
 /* ---------------------------------------------------- pod security profile */

@@ -1,0 +1,44 @@
+/** Flags of the release commands (`build`, `publish`, `promote`, `integrate`): one service, one version. */
+import type { ArgsDef } from "citty";
+import type { Io } from "../../io";
+import { SERVICES } from "../../services";
+import { check } from "../flags";
+import { registry as checkRegistry, type Problems, releaseVersion } from "../values";
+
+export const serviceArg = {
+  service: {
+    type: "enum",
+    options: [...SERVICES],
+    required: true,
+    description: "service1 or service2 (required)",
+    valueHint: "service",
+  },
+} as const satisfies ArgsDef;
+
+export const versionArg = {
+  version: {
+    type: "string",
+    description: "Release version X.Y.Z or X.Y.Z-pre.N (a leading v is dropped)",
+    valueHint: "X.Y.Z",
+  },
+} as const satisfies ArgsDef;
+
+export const requiredVersionArg = {
+  version: { ...versionArg.version, required: true },
+} as const satisfies ArgsDef;
+
+export function registryArg(description: string) {
+  return { registry: { type: "string", description, valueHint: "registry" } } as const satisfies ArgsDef;
+}
+
+/** --version as a release version and --registry (else env REGISTRY), both problems at once. */
+export function releaseFrom(
+  values: { version: string; registry?: string | undefined },
+  io: Io,
+): { version: string; registry: string | undefined } {
+  const problems: Problems = [];
+  const version = releaseVersion("version", values.version, problems) ?? "";
+  const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
+  check(problems);
+  return { version, registry };
+}

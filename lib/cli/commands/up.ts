@@ -1,0 +1,199 @@
+/** `deploy.ts up` (the default command): validate every flag into a plan, then deploy it or print it. */
+import { existsSync } from "node:fs";
+import { resolve } from "node:path";
+import type { ArgsDef } from "citty";
+import type { LockOptions } from "../../deploy/actions/up";
+import { type Plan, type PlanRequest, planFor } from "../../deploy/plan";
+import type { VersionSpec } from "../../deploy/versions";
+import { KNOWN_GOOD } from "../../images/registry";
+import { RenderInputError, resolveInput } from "../../k8s/input";
+import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
+import { perService, type ServiceName } from "../../services";
+import { openTarget, type TargetSettings } from "../../targets";
+import { renderInputFor } from "../../targets/k8s-input";
+import { defineCommand } from "../command";
+import {
+  type Common,
+  check,
+  commonArgs,
+  commonFrom,
+  contextFor,
+  gateArgs,
+  healthTimeoutFrom,
+  jsonArg,
+  k8sUpArgs,
+  lockArgs,
+  lockFrom,
+  targetArgs,
+  targetFrom,
+} from "../flags";
+import { settingArgs, settingsFrom } from "../settings-flags";
+import { registry as checkRegistry, envFile, integer, type Problems, VERSION_HELP, version } from "../values";
+
+export const upArgs = {
+  version_service1: {
+    type: "string",
+    description: `service1 version: ${VERSION_HELP}`,
+    default: "dev",
+    valueHint: "version",
+  },
+  version_service2: {
+    type: "string",
+    description: `service2 version: ${VERSION_HELP}`,
+    default: "dev",
+    valueHint: "version",
+  },
+  additional_param_1: {
+    type: "string",
+    description: `Number of service1 replicas behind service2, 1-${MAX_REPLICAS}`,
+    default: "1",
+    valueHint: "n",
+  },
+  replicas_service1: { type: "string", description: "Same as --additional_param_1", valueHint: "n" },
+  port: {
+    type: "string",
+    description: "Port on 127.0.0.1 where service2 is published (default 8080; 0 picks a free one)",
+    valueHint: "port",
+  },
+  env_file_service1: { type: "string", description: "Extra KEY=VALUE settings for service1", valueHint: "file" },
+  env_file_service2: { type: "string", description: "Extra KEY=VALUE settings for service2", valueHint: "file" },
+  registry: {
+    type: "string",
+    description: "Registry to pull published tags from, e.g. 127.0.0.1:5000/timekit (env REGISTRY)",
+    valueHint: "registry",
+  },
+  from_archive: {
+    type: "string",
+    description: "Load published tags from S-X.Y.Z.tar.gz archives (checked against .sha256) in DIR",
+    valueHint: "dir",
+  },
+  ...gateArgs,
+  ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
+  ...targetArgs,
+  ...k8sUpArgs,
+  dry_run: {
+    type: "boolean",
+    description: "Print the plan (k8s/helm: the rendered, checked manifests) and change nothing",
+  },
+  ...jsonArg,
+  ...lockArgs,
+  ...commonArgs,
+} as const satisfies ArgsDef;
+
+export interface UpOptions {
+  common: Common;
+  target: TargetSettings;
+  plan: Plan;
+  lock: LockOptions;
+  dryRun: boolean;
+  json: boolean;
+}
+
+/** --additional_param_1 and its alias --replicas_service1: one setting, given once. */
+function replicasFrom(primary: string, alias: string | undefined, problems: Problems): number {
+  if (alias !== undefined && primary !== alias && primary !== "1") {
+    problems.push(
+      `--additional_param_1=${primary} and --replicas_service1=${alias} disagree; they are the same setting, give one`,
+    );
+  }
+  const raw = alias !== undefined && primary === "1" ? alias : primary;
+  return (
+    integer(
+      "additional_param_1",
+      raw,
+      { min: 1, max: MAX_REPLICAS },
+      `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
+      problems,
+    ) ?? 1
+  );
+}
+
+/** A Kubernetes render checks the settings as the services will (unknown names too): exit 2 here. */
+function renderProblems(plan: Plan, target: TargetSettings): string[] {
+  if (target.kind === "compose") return [];
+  try {
+    resolveInput(renderInputFor(plan, target.k8s));
+    return [];
+  } catch (error) {
+    if (!(error instanceof RenderInputError)) throw error;
+    return error.problems.map((p) =>
+      p.replace(/^services\.(service[12])\.env: /, "settings of $1 (--env_file_$1 or a setting flag): "),
+    );
+  }
+}
+
+export default defineCommand({
+  name: "up",
+  description: "Deploy both services (the default command); exits 0 once both pass the health gate",
+  args: upArgs,
+  options(values, io): UpOptions {
+    const problems: Problems = [];
+    const target = targetFrom(values, io, problems);
+    const common = commonFrom(values, io, problems);
+    const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
+    let archiveDir: string | undefined;
+    if (values.from_archive !== undefined) {
+      archiveDir = resolve(values.from_archive);
+      if (!existsSync(archiveDir))
+        problems.push(`--from_archive=${JSON.stringify(values.from_archive)}: no such directory`);
+    }
+    const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems);
+    const port =
+      integer(
+        "port",
+        values.port,
+        { min: 0, max: 65535 },
+        "use a TCP port from 1 to 65535, or 0 for any free port",
+        problems,
+      ) ?? DEFAULT_PORT;
+    const versions = perService((service): VersionSpec => {
+      const flag = `version_${service}` as const;
+      const spec = version(flag, values[flag], problems) ?? { kind: "dev" };
+      if (spec.kind === "known-good" && (!registry || archiveDir)) {
+        problems.push(
+          `--${flag}=${KNOWN_GOOD} names the image promoted in a registry; give --registry=R (or env REGISTRY)${archiveDir ? " and not --from_archive" : ""}`,
+        );
+      }
+      return spec;
+    });
+    const env = perService((service: ServiceName) => {
+      const flag = `env_file_${service}` as const;
+      const file = values[flag];
+      return file !== undefined ? envFile(flag, resolve(file), problems) : {};
+    });
+    settingsFrom(values, env, problems);
+    const lock = lockFrom(values, problems);
+    const healthTimeoutMs = healthTimeoutFrom(values, problems);
+    check(problems);
+    const request: PlanRequest = {
+      target: target.kind,
+      ...(target.kind === "compose" ? {} : { k8s: target.k8s }),
+      project: common.project,
+      versions,
+      replicas,
+      port: target.kind === "compose" ? port : 0,
+      registry,
+      archiveDir,
+      env,
+      healthTimeoutMs,
+    };
+    const plan = planFor(request);
+    check(renderProblems(plan, target));
+    return { common, target, plan, lock, dryRun: values.dry_run, json: values.json };
+  },
+  async run(options, io) {
+    const ctx = contextFor(options.common, io);
+    const target = await openTarget(options.target, ctx);
+    if (options.dryRun) {
+      const shown = await target.dryRun(options.plan);
+      io.stdout(
+        options.json
+          ? `${JSON.stringify({ dryRun: true, plan: options.plan, ...shown.json }, null, 2)}\n`
+          : `${shown.text}\n`,
+      );
+      return;
+    }
+    const { up } = await import("../../deploy/actions/up");
+    await up(target, ctx, { plan: options.plan, action: "up", lock: options.lock });
+  },
+});

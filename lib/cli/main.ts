@@ -1,0 +1,128 @@
+/**
+ * The delivery CLI: find the command, parse its flags with the one parser, turn them into the
+ * command's typed options, run it, and map every failure to one exit code (lib/errors.ts).
+ *
+ *   process.exit(await main(process.argv.slice(2)));          // deploy.ts
+ *   const code = await main(["status", "--json"], captureIo);  // tests, in-process
+ *
+ * Flags may come before or after the command name; they are all the command's flags
+ * (`bun deploy.ts --json status` is `status --json`). Without a command name, `up` runs.
+ */
+import type { ArgsDef } from "citty";
+import { DeployError, ExitCode, UsageError } from "../errors";
+import { type Io, processIo } from "../io";
+import { closest } from "../suggest";
+import type { Command } from "./command";
+import build from "./commands/build";
+import down from "./commands/down";
+import history from "./commands/history";
+import integrate from "./commands/integrate";
+import promote from "./commands/promote";
+import publish from "./commands/publish";
+import rollback from "./commands/rollback";
+import status from "./commands/status";
+import up from "./commands/up";
+import version from "./commands/version";
+import { renderHelp } from "./help";
+import { flagTable, parseFlags, takesNextWord } from "./parse";
+
+// Each command's own types are checked where it is defined; here they are one list.
+export const COMMANDS = [
+  up,
+  down,
+  status,
+  history,
+  rollback,
+  build,
+  publish,
+  integrate,
+  promote,
+  version,
+] as unknown as readonly Command[];
+const DEFAULT_COMMAND = "up";
+const PROGRAM = "deploy.ts";
+
+/** Every command's flags in one table, to know which flag before the command name takes the next word. */
+function allFlags(commands: readonly Command[]) {
+  return flagTable(Object.assign({}, ...commands.map((c) => c.args)) as ArgsDef);
+}
+
+/** Index of the command name in argv, or -1 when none is given. */
+export function commandIndex(argv: readonly string[], commands: readonly Command[] = COMMANDS): number {
+  const table = allFlags(commands);
+  for (let i = 0; i < argv.length; i++) {
+    const token = argv[i] ?? "";
+    if (token === "--") return -1;
+    if (!token.startsWith("-") || token === "-") return i;
+    if (takesNextWord(table, token)) i++;
+  }
+  return -1;
+}
+
+function printError(error: unknown, io: Io, prefix: string): number {
+  if (error instanceof DeployError) {
+    io.stderr(`${prefix}: ${error.message}\n`);
+    if (error.fix) io.stderr(`  fix: ${error.fix}\n`);
+    return error.exitCode;
+  }
+  io.stderr(
+    `${prefix}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
+  return ExitCode.failed;
+}
+
+/** Parses `argv` for one command, builds its options and runs it; returns the exit code. */
+export async function runCommand(
+  command: Command,
+  argv: readonly string[],
+  io: Io,
+  prefix = "deploy",
+): Promise<number> {
+  try {
+    const { values, problems } = parseFlags(command.args, argv);
+    if (problems.length > 0) {
+      throw new UsageError(problems, `run "bun ${PROGRAM} ${command.name} --help" for the flags`);
+    }
+    await command.run(command.options(values, io), io);
+    return ExitCode.ok;
+  } catch (error) {
+    return printError(error, io, prefix);
+  }
+}
+
+export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  const at = commandIndex(argv);
+  const named = at >= 0 ? argv[at] : undefined;
+  const command = COMMANDS.find((c) => c.name === (named ?? DEFAULT_COMMAND));
+  if (!command) {
+    const names = COMMANDS.map((c) => c.name);
+    const guess = closest(named ?? "", names);
+    return printError(
+      new DeployError(
+        `unknown command "${named}"${guess ? `; did you mean "${guess}"?` : ""}`,
+        ExitCode.usage,
+        `commands: ${names.join(", ")} (run with --help for details)`,
+      ),
+      io,
+      "deploy",
+    );
+  }
+  const rest = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 1)] : [...argv];
+  if (rest.includes("--help") || rest.includes("-h")) {
+    io.stdout(
+      `${renderHelp(
+        named
+          ? { name: `${PROGRAM} ${command.name}`, description: command.description, args: command.args }
+          : {
+              name: PROGRAM,
+              description:
+                "Deploy timekit's service1 and service2 with Docker Compose (default), Kubernetes manifests or Helm, gated on health, with automatic rollback. `up` is the default command.",
+              args: command.args,
+              commands: COMMANDS,
+            },
+      )}\n`,
+    );
+    return ExitCode.ok;
+  }
+  return runCommand(command, rest, io);
+}

@@ -1,0 +1,129 @@
+/**
+ * Turns each planned service into an image present in the local engine, pinned by content:
+ * built from the working tree (`dev`), pulled from a registry, loaded from a checksummed archive,
+ * or found locally. Runs before anything running is touched, so a missing tag or a corrupt
+ * archive fails with exit 1 and the stack untouched.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import type { ServicePlan } from "../deploy/plan";
+import { DeployError, ExitCode, lastLines } from "../errors";
+import type { ServiceName } from "../services";
+import { buildImage } from "./build";
+import { inspectImage, loadImage, pullImage, tagImage } from "./docker";
+import { CONNECTION, KNOWN_GOOD, LOCAL_REPOSITORY, unreachable } from "./registry";
+
+export async function sha256File(path: string): Promise<string> {
+  const hasher = new Bun.CryptoHasher("sha256");
+  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
+  return hasher.digest("hex");
+}
+
+/** Tags an image id with a content-derived tag so history can always run it again. */
+async function pin(service: ServiceName, version: string, id: string): Promise<string> {
+  const ref = `${LOCAL_REPOSITORY}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
+  await tagImage(id, ref);
+  return ref;
+}
+
+async function fromRegistry(s: ServicePlan, registry: string, note: (line: string) => void): Promise<ServicePlan> {
+  const out = await pullImage(s.image);
+  if (out.exitCode !== 0) {
+    const detail = lastLines(out, 1).join("");
+    if (CONNECTION.test(detail)) throw unreachable(registry, detail);
+    const notFound = /manifest unknown|not found|does not exist/i.test(detail);
+    const [host, ...path] = registry.split("/");
+    throw new DeployError(
+      notFound
+        ? `${s.name} version ${s.version} is not in the registry: ${s.image} (${detail})`
+        : `cannot pull ${s.image}: ${detail}`,
+      ExitCode.failed,
+      notFound
+        ? `check the version; published tags are listed by \`curl http://${host}/v2/${[...path, s.name].join("/")}/tags/list\``
+        : "check that the registry is running and reachable, or use --from_archive=DIR",
+    );
+  }
+  const info = await inspectImage(s.image);
+  if (!info) throw new DeployError(`pulled ${s.image} but the engine does not list it`);
+  const repo = s.image.slice(0, s.image.lastIndexOf(":"));
+  const repoDigest = info.repoDigests.find((d) => d.startsWith(`${repo}@`));
+  // known-good is a pointer: record the version the promoted image was built as.
+  const version = s.version === KNOWN_GOOD ? (info.labels["org.opencontainers.image.version"] ?? s.version) : s.version;
+  if (version !== s.version) note(`${s.name}: known-good is version ${version}`);
+  return {
+    ...s,
+    version,
+    image: repoDigest ?? (await pin(s.name, s.version, info.id)),
+    digest: repoDigest?.split("@")[1] ?? info.id,
+  };
+}
+
+async function fromArchive(s: ServicePlan, dir: string): Promise<ServicePlan> {
+  const file = join(dir, `${s.name}-${s.version}.tar.gz`);
+  const sumFile = `${file}.sha256`;
+  if (!existsSync(file)) {
+    throw new DeployError(
+      `${s.name} version ${s.version}: no archive ${file}`,
+      ExitCode.failed,
+      "publish it first (bun deploy.ts publish) or check --from_archive",
+    );
+  }
+  if (!existsSync(sumFile)) {
+    throw new DeployError(
+      `${file} has no checksum file ${basename(sumFile)}`,
+      ExitCode.failed,
+      "publish writes both; copy the .sha256 along with the archive",
+    );
+  }
+  const expected = readFileSync(sumFile, "utf8").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
+  const actual = await sha256File(file);
+  if (expected !== actual) {
+    throw new DeployError(
+      `checksum mismatch for ${file}: expected ${expected}, got ${actual}`,
+      ExitCode.failed,
+      "the archive is corrupt or was changed; copy it again from where it was published",
+    );
+  }
+  const info = await inspectImage(await loadImage(file));
+  if (!info) throw new DeployError(`${file} loaded but the engine does not list its image`);
+  return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+}
+
+/** The service's image in the local engine, pinned; `note` hears what was built or found. */
+export async function resolveImage(s: ServicePlan, note: (line: string) => void): Promise<ServicePlan> {
+  switch (s.source.kind) {
+    case "build": {
+      // The working tree, built with the project's Dockerfile; no registry is asked for anything.
+      const built = await buildImage({ service: s.name, version: "dev", tags: [s.image] });
+      note(`${s.name}: built ${built.commit} with ${built.builderImage} [${built.builderSource}]`);
+      return { ...s, image: await pin(s.name, "dev", built.id), digest: built.id };
+    }
+    case "registry":
+      return fromRegistry(s, s.source.registry, note);
+    case "archive":
+      return fromArchive(s, s.source.dir);
+    case "pinned": {
+      // A state from history: its pinned image must still be here, with the same content.
+      const info = await inspectImage(s.image);
+      if (!info) {
+        throw new DeployError(
+          `${s.name} version ${s.version}: image ${s.image} is no longer in the local engine`,
+          ExitCode.failed,
+          "deploy that version again with up (from the registry or an archive) instead",
+        );
+      }
+      return { ...s, digest: s.digest ?? info.id };
+    }
+    case "local": {
+      const info = await inspectImage(s.image);
+      if (!info) {
+        throw new DeployError(
+          `${s.name} version ${s.version}: image ${s.image} is not in the local engine`,
+          ExitCode.failed,
+          "pass --registry=HOST[:PORT][/PATH] (or set REGISTRY) to pull it, or --from_archive=DIR to load it",
+        );
+      }
+      return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+    }
+  }
+}
