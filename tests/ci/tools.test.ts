@@ -106,6 +106,7 @@ describe("INSTALLED_TOOLS", () => {
     expect(toolsFor(["tests/docker"], REPO_ROOT).map((t) => t.command)).toEqual([
       "docker",
       "docker-compose",
+      "skopeo",
       "yamllint",
     ]);
     expect(toolsFor([], REPO_ROOT)).toEqual([...INSTALLED_TOOLS]);
