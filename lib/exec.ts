@@ -1,16 +1,19 @@
 /**
  * The one way the delivery code runs another program (docker, compose, kubectl, helm, git, skopeo,
- * actionlint, shellcheck, npm, bun): an argv in, a typed result out. No shell in between: nothing
- * is quoted or interpolated, and a child given an explicit environment sees exactly that (through
- * bash, Debian's bash sources ~/.bashrc for a child on a socket without SHLVL, which zx's `$` hit).
+ * actionlint, shellcheck, npm, bun): an argv in, a typed result out.
  *
  *   const result = await run(["docker", "image", "inspect", ref], { timeoutMs: 30_000 });
  *   const out = await runChecked(["kubectl", "apply", "-f", file], { what: "kubectl apply" });
+ *
+ * zx starts the program: it quotes every argument, and its bash only `exec`s the program, so
+ * nothing is interpolated and signals reach the program itself. `SHLVL` is always set, because
+ * Debian's bash sources ~/.bashrc when its stdin is a socket and SHLVL is unset.
  *
  * `run` never throws for a program's own failure (check `exitCode`; a missing program is 127);
  * `runChecked` throws CommandFailed. `env` is the child's whole environment: callers hand it
  * over explicitly, so what a program sees is decided where it is called.
  */
+import { $, type ProcessPromise, quote } from "zx";
 import { CommandFailed } from "./errors";
 
 export interface RunOptions {
@@ -37,58 +40,51 @@ export interface RunResult {
   timedOut: boolean;
 }
 
-async function readLines(
-  stream: ReadableStream<Uint8Array>,
+/** Found once on this process's PATH, so a child's own (perhaps minimal) PATH need not hold bash. */
+const BASH = Bun.which("bash") ?? "/bin/bash";
+
+function forwardLines(
+  child: ProcessPromise,
   name: "stdout" | "stderr",
-  onLine?: RunOptions["onLine"],
-): Promise<string> {
+  onLine: NonNullable<RunOptions["onLine"]>,
+): () => void {
   const decoder = new TextDecoder();
-  let text = "";
   let rest = "";
-  for await (const chunk of stream) {
-    const piece = decoder.decode(chunk, { stream: true });
-    text += piece;
-    if (!onLine) continue;
-    const parts = (rest + piece).split("\n");
+  child[name].on("data", (chunk: Uint8Array) => {
+    const parts = (rest + decoder.decode(chunk, { stream: true })).split("\n");
     rest = parts.pop() ?? "";
     for (const part of parts) if (part.trim()) onLine(part, name);
-  }
-  text += decoder.decode();
-  if (onLine && rest.trim()) onLine(rest, name);
-  return text;
+  });
+  return () => {
+    if (rest.trim()) onLine(rest, name);
+  };
 }
 
 export async function run(argv: readonly string[], options: RunOptions = {}): Promise<RunResult> {
-  if (argv.length === 0) throw new Error("run: empty command");
+  const [program, ...args] = argv;
+  if (program === undefined) throw new Error("run: empty command");
   const started = performance.now();
-  const result = (exitCode: number | null, stdout: string, stderr: string, timedOut: boolean): RunResult => ({
-    argv,
-    exitCode,
-    stdout,
-    stderr,
-    durationMs: Math.round(performance.now() - started),
-    timedOut,
-  });
-  let child: Bun.Subprocess<"pipe" | "ignore", "pipe", "pipe">;
-  try {
-    child = Bun.spawn([...argv], {
-      stdin: options.input === undefined ? "ignore" : "pipe",
-      stdout: "pipe",
-      stderr: "pipe",
-      // Read at call time: Bun.spawn's own default is the environment the process started with.
-      env: { ...(options.env ?? process.env) },
-      ...(options.cwd ? { cwd: options.cwd } : {}),
-    });
-  } catch (error) {
-    // Not found or not executable: what a shell would report as 127.
-    return result(127, "", `${argv[0]}: ${(error as Error).message}\n`, false);
-  }
-  if (options.input !== undefined && child.stdin && typeof child.stdin !== "number") {
-    child.stdin.write(options.input);
-    child.stdin.end();
-  }
+  const env = { SHLVL: "1", ...(options.env ?? process.env) } as NodeJS.ProcessEnv;
+  for (const [key, value] of Object.entries(env)) if (value === undefined) delete env[key];
+  const child = $({
+    shell: BASH,
+    quote,
+    prefix: "exec ",
+    postfix: "",
+    env,
+    quiet: true,
+    verbose: false,
+    nothrow: true,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    ...(options.input !== undefined ? { input: options.input } : {}),
+  })`${program} ${args}`;
+  const flushers = options.onLine
+    ? [forwardLines(child, "stdout", options.onLine), forwardLines(child, "stderr", options.onLine)]
+    : [];
   let timedOut = false;
-  const kill = () => child.kill("SIGTERM");
+  const kill = () => {
+    child.kill("SIGTERM").catch(() => undefined);
+  };
   const timer =
     options.timeoutMs === undefined
       ? undefined
@@ -99,12 +95,18 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
   options.signal?.addEventListener("abort", kill, { once: true });
   if (options.signal?.aborted) kill();
   try {
-    const [stdout, stderr, exitCode] = await Promise.all([
-      readLines(child.stdout, "stdout", options.onLine),
-      readLines(child.stderr, "stderr", options.onLine),
-      child.exited,
-    ]);
-    return result(child.signalCode ? null : exitCode, stdout, stderr, timedOut);
+    const output = await child;
+    for (const flush of flushers) flush();
+    // Neither an exit code nor a signal: the program never started (a missing cwd, say).
+    const neverStarted = !output.signal && (output.exitCode === null || output.exitCode < 0);
+    return {
+      argv,
+      exitCode: neverStarted ? 127 : output.signal ? null : output.exitCode,
+      stdout: output.stdout,
+      stderr: neverStarted ? `${program}: ${output.message.split("\n")[0]}\n` : output.stderr,
+      durationMs: Math.round(performance.now() - started),
+      timedOut,
+    };
   } finally {
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener("abort", kill);
