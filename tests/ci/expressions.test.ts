@@ -1,8 +1,8 @@
 /** The parity test's pieces that need no process: expressions, command files, shells, scripts. */
 import { describe, expect, test } from "bun:test";
-import { externalCommands, interception, scriptCommands } from "../../lib/ci/parity/commands";
-import { condition, evaluate, interpolate, outputReads } from "../../lib/ci/parity/expressions";
-import { parseCommandFile, shellArgv } from "../../lib/ci/parity/runner";
+import { externalCommands, interception, scriptCommands } from "../../scripts/ci/parity/commands";
+import { condition, evaluate, interpolate, outputReads } from "../../scripts/ci/parity/expressions";
+import { parseCommandFile, shellArgv } from "../../scripts/ci/parity/runner";
 
 const REPO_ROOT = `${import.meta.dir}/../..`;
 

@@ -1,8 +1,8 @@
 /**
  * Runner parity: every job of ci.yml, release.yml, deploy.yml and kind.yml (up to where a cluster
  * must answer) runs its steps in a fresh clone of HEAD with CI=true and a PATH holding only the
- * ubuntu-24.04 image's commands plus what the job installs itself (lib/ci/parity/runner.ts).
- * Heavy calls are resolve-only (lib/ci/parity/commands.ts; docs/pipeline.md). Then the checks
+ * ubuntu-24.04 image's commands plus what the job installs itself (scripts/ci/parity/runner.ts).
+ * Heavy calls are resolve-only (scripts/ci/parity/commands.ts; docs/pipeline.md). Then the checks
  * that a broken workflow is caught: the original missing-tools bug, an unset output, a missing
  * command, a step that cannot pass.
  */
@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { prepareRunnerImage, type RunnerImage } from "../../lib/ci/parity/image";
-import { type EventSpec, type JobRecord, type ParityReport, runWorkflow } from "../../lib/ci/parity/runner";
-import { eventFor, sourceWithRelease, type WorkflowName } from "../../lib/ci/parity/scenarios";
+import { prepareRunnerImage, type RunnerImage } from "../../scripts/ci/parity/image";
+import { type EventSpec, type JobRecord, type ParityReport, runWorkflow } from "../../scripts/ci/parity/runner";
+import { eventFor, sourceWithRelease, type WorkflowName } from "../../scripts/ci/parity/scenarios";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const WORKFLOWS = join(REPO_ROOT, ".github", "workflows");

@@ -3,7 +3,7 @@
  * in "resolve-only" mode: there it checks that every command they need resolves on the runner's
  * PATH instead of running them. The rule (docs/pipeline.md):
  * - `bun test …` and `bun run <package.json script>`: suites and checks `.ci/run` runs in full;
- *   their tools come from SUITE_TOOLS (lib/ci/tools.ts) and the script's own commands;
+ *   their tools come from SUITE_TOOLS (lib/ci/suites.ts) and the script's own commands;
  * - `bun deploy.ts <subcommand>` except `version`: builds, publishes, deploys (CLI_TOOLS);
  * - `git push`: never publish from a test;
  * - every command of a step that needs a cluster (after helm/kind-action).
@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import sh, { type Node } from "mvdan-sh";
-import { cliTools, selectedTestFiles, suiteTools } from "../tools";
+import { selectedTestFiles, suiteTools } from "../../../lib/ci/suites";
+import { cliTools } from "../../../lib/ci/tools";
 
 const BUILTINS = new Set(
   (

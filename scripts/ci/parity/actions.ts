@@ -113,7 +113,7 @@ export function simulateAction(uses: string, inputs: Record<string, Json>, job: 
   const action = uses.split("@")[0]?.toLowerCase() ?? "";
   const simulator = Object.entries(SIMULATORS).find(([name]) => name.toLowerCase() === action)?.[1];
   if (!simulator) {
-    return { ok: false, detail: `no simulator for ${uses}: add one to lib/ci/parity/actions.ts` };
+    return { ok: false, detail: `no simulator for ${uses}: add one to scripts/ci/parity/actions.ts` };
   }
   mkdirSync(job.runnerTemp, { recursive: true });
   return simulator(inputs, job);
