@@ -18,6 +18,7 @@ import { existsSync } from "node:fs";
  */
 export const RUNNER_IMAGE_TOOLS = [
   "docker",
+  "gh",
   "git",
   "jq",
   "curl",
