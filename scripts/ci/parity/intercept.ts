@@ -8,11 +8,10 @@
  * could not run (e.g. `bun test` selecting no test file).
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { delimiter, dirname } from "node:path";
 import { resolves } from "../../../lib/ci/tools";
 import { type Interception, interception } from "./commands";
 
-export const PLACEHOLDER = "PARITY-RESOLVE-ONLY.txt";
 /** This file: the shims run it with bun. */
 export const INTERCEPT_SCRIPT = import.meta.path;
 
@@ -62,10 +61,11 @@ function main(argv: string[]): number {
     log(`command not found: ${tool} (needed by ${neededBy.join(", ")}) in resolve-only ${intercepted.what}`);
   }
   if (missing.length > 0) return 127;
-  for (const dir of intercepted.writes) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, PLACEHOLDER), `written in place of the output of: ${intercepted.what}\n`);
+  for (const file of intercepted.writes) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `written in place of the output of: ${intercepted.what}\n`);
   }
+  if (intercepted.stdout) process.stdout.write(intercepted.stdout);
   log(`resolve-only ${intercepted.what}: ${found.join(", ")} on PATH`);
   return 0;
 }

@@ -34,6 +34,7 @@ export interface JobRun {
   where: string;
   problems: string[];
   needs: string[];
+  artifacts: Map<string, string>;
 }
 
 export async function runJob(run: JobRun): Promise<JobRecord> {
@@ -52,6 +53,7 @@ export async function runJob(run: JobRun): Promise<JobRecord> {
     path: [],
     env: {},
     cluster: false,
+    artifacts: run.artifacts,
     bunShim: () => {
       const dir = shimDir(run.dir, "bun-bin");
       writeScript(

@@ -26,6 +26,8 @@ export interface ParityOptions {
   workDir: string;
   /** Run only these jobs; the others must not be needed by them. */
   jobs?: string[];
+  /** The repository's secrets; default REPOSITORY_SECRETS. */
+  secrets?: Record<string, string>;
   /** Owner name as GitHub spells it (mixed case exercises `${GITHUB_REPOSITORY_OWNER,,}`). */
   owner?: string;
   onLine?: (line: string) => void;

@@ -33,6 +33,15 @@ export { parseCommandFile, shellArgv } from "./model";
 const PASSED_THROUGH = ["HOME", "NODE_EXTRA_CA_CERTS", "SSL_CERT_FILE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY"];
 const PASSED_THROUGH_LOWER = ["http_proxy", "https_proxy", "no_proxy", "DOCKER_HOST"];
 
+/**
+ * The secrets a repository running these workflows has (docs/pipeline.md): GitHub's token and
+ * the archive signing key. Placeholders: nothing that uses them runs for real here.
+ */
+export const REPOSITORY_SECRETS: Readonly<Record<string, string>> = {
+  GITHUB_TOKEN: "parity-github-token",
+  TIMEKIT_SIGNING_KEY: "parity-signing-key",
+};
+
 function headOf(source: string): string {
   const result = Bun.spawnSync(["git", "-C", source, "rev-parse", "HEAD"], { stdout: "pipe", stderr: "pipe" });
   if (result.exitCode !== 0) throw new Error(`${source} is not a git repository: ${result.stderr}`);
@@ -43,6 +52,7 @@ export async function runWorkflow(options: ParityOptions): Promise<ParityReport>
   const workflow = parse(options.text) as Workflow;
   const problems: string[] = [];
   const records: JobRecord[] = [];
+  const artifacts = new Map<string, string>();
   const outcomes: Record<string, JobOutcome> = {};
   const sha = headOf(options.source);
   const owner = options.owner ?? "Timekit-Org";
@@ -53,6 +63,11 @@ export async function runWorkflow(options: ParityOptions): Promise<ParityReport>
   const interceptLog = join(options.workDir, "intercepted.log");
   const gitShim = shimDir(options.workDir, "git-shim");
   const realGit = Bun.which("git") as string;
+  // gh talks to GitHub: every call is resolve-only (the image's gh, or its stub here, must exist).
+  writeScript(
+    join(gitShim, "gh"),
+    `#!/bin/bash\nexec ${process.execPath} ${INTERCEPT_SCRIPT} --log=${interceptLog} --real=${join(options.image.bin, "gh")} -- gh "$@"\n`,
+  );
   writeScript(
     join(gitShim, "git"),
     `#!/bin/bash\nif [ "\${1:-}" = push ]; then exec ${process.execPath} ${INTERCEPT_SCRIPT} --log=${interceptLog} --real=${realGit} -- git "$@"; fi\nexec ${realGit} "$@"\n`,
@@ -98,6 +113,7 @@ export async function runWorkflow(options: ParityOptions): Promise<ParityReport>
     GITHUB_SERVER_URL: github.server_url,
     GITHUB_API_URL: github.api_url,
     GITHUB_WORKFLOW: options.file,
+    GITHUB_WORKFLOW_REF: `${owner}/timekit/.github/workflows/${options.file}@${options.event.ref}`,
     RUNNER_OS: "Linux",
     RUNNER_ARCH: "X64",
     ImageOS: "ubuntu24",
@@ -130,7 +146,7 @@ export async function runWorkflow(options: ParityOptions): Promise<ParityReport>
       github: { ...github, job: id, workspace: "" },
       env: {},
       vars: {},
-      secrets: { GITHUB_TOKEN: "parity-github-token" },
+      secrets: { ...(options.secrets ?? REPOSITORY_SECRETS) },
       inputs: options.event.inputs ?? {},
       needs: needsContext,
       runner: { os: "Linux", arch: "X64", name: "GitHub Actions 1", environment: "github-hosted", temp: "" },
@@ -183,6 +199,7 @@ export async function runWorkflow(options: ParityOptions): Promise<ParityReport>
         where: leg ? `${where} (${leg})` : where,
         problems,
         needs,
+        artifacts,
       });
       records.push(record);
       if (record.result === "failure") result = "failure";

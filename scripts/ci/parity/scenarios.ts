@@ -40,6 +40,8 @@ export function sourceWithRelease(repo: string, dir = mkdtempSync(join(tmpdir(),
   const target = Bun.file(readme).size > 0 ? readme : main;
   writeFileSync(target, `${readFileSync(target, "utf8")}\n`);
   git(["commit", "--quiet", "--all", "--message", "fix(service2): a change for the parity test to release"], source);
+  // The workflows fetch and push main: the source's HEAD is main, whatever this checkout's branch.
+  git(["branch", "--force", "main", "HEAD"], source);
   return source;
 }
 
