@@ -54,6 +54,8 @@ export interface BuildImageOptions {
    */
   cacheFrom?: string;
   cacheTo?: string;
+  /** Build every step again, cache mounts included (the reproducibility check: same commit, same id). */
+  noCache?: boolean;
   /** Each line of build output as it arrives (BuildKit plain progress). */
   onProgress?: (line: string) => void;
 }
@@ -194,6 +196,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...(ca ? ["--secret", `id=extra_ca,src=${ca}`] : []),
       ...cacheFlags(options, client, log),
+      ...(options.noCache ? ["--no-cache"] : []),
       root,
     ];
     log?.(
