@@ -107,7 +107,7 @@ async function makeRepo(): Promise<void> {
   await git(["commit", "-q", "-m", "chore: import the working tree"]);
 }
 
-async function commit(message: string, file: string, edit: (text: string) => string): Promise<void> {
+async function commitChange(message: string, file: string, edit: (text: string) => string): Promise<void> {
   const path = join(repo, file);
   writeFileSync(path, edit(readFileSync(path, "utf8")));
   await git(["commit", "-q", "-am", message]);
@@ -136,12 +136,29 @@ interface Integrated {
 type ReleaseStage = "build" | "integrate" | "publish";
 type PromoteStage = "promote" | "tag";
 
+/** The plan job's commit: main's tip when the run starts (jobs check it out, not main). */
+const planCommit = () => git(["rev-parse", "main"]);
+
+/** Runs a job's steps in a checkout of `commit`, as actions/checkout does; back on main after. */
+async function atCommit<T>(commit: string, steps: () => Promise<T>): Promise<T> {
+  await git(["checkout", "-q", "--detach", commit]);
+  try {
+    return await steps();
+  } finally {
+    await git(["checkout", "-q", "main"]);
+  }
+}
+
 /**
  * The release job of release.yml for one service: version → build → (the Docker suite on the
  * candidate: tests/docker, run by .ci/run) → integrate → publish. Stops after `failAfter`, as a
  * failure there would; returns what each stage reported.
  */
-async function releaseJob(service: ServiceName, pending: ServiceName[], failAfter?: ReleaseStage) {
+function releaseJob(service: ServiceName, pending: ServiceName[], commit: string, failAfter?: ReleaseStage) {
+  return atCommit(commit, () => releaseSteps(service, pending, failAfter));
+}
+
+async function releaseSteps(service: ServiceName, pending: ServiceName[], failAfter?: ReleaseStage) {
   const version = json<VersionReport>(await inRepo(["version", `--service=${service}`, "--json"]), "version");
   if (!version.release || !version.next) return { version: null };
   const v = version.next;
@@ -177,20 +194,25 @@ async function releaseJob(service: ServiceName, pending: ServiceName[], failAfte
   return { version: v, integrated, published };
 }
 
-/** The promote job: version (or, after the tag, the release it completed) → promote → the tag → the record on main. */
-async function promoteJob(service: ServiceName, failAfter?: PromoteStage) {
-  const head = await git(["rev-parse", "HEAD"]);
-  const report = json<VersionReport>(await inRepo(["version", `--service=${service}`, "--json"]), "version");
-  const version = report.release ? (report.next as string) : report.current;
-  if (!report.release && (await git(["rev-parse", `${report.lastTag}^{commit}`])) !== head) {
-    throw new Error(`${service} has nothing to release at ${head}`);
-  }
-  const args = [`--service=${service}`, `--version=${version}`, `--registry=${R}`, `--archive_dir=${archives}`];
-  json(await inRepo(["promote", ...args, "--json", "--quiet"]), "promote");
-  if (failAfter === "promote") return version;
-  // gh release create "$TAG" --target "$COMMIT" makes the tag on GitHub; here, version --tag.
-  if (report.release) json(await inRepo(["version", `--service=${service}`, "--tag", "--json"]), "tag");
-  if (failAfter === "tag") return version;
+/**
+ * The promote job at the plan's `commit`: version (or, after the tag, the release it completed)
+ * → promote → the tag → the record, committed on main's tip.
+ */
+async function promoteJob(service: ServiceName, commit: string, failAfter?: PromoteStage) {
+  const version = await atCommit(commit, async () => {
+    const report = json<VersionReport>(await inRepo(["version", `--service=${service}`, "--json"]), "version");
+    const v = report.release ? (report.next as string) : report.current;
+    if (!report.release && (await git(["rev-parse", `${report.lastTag}^{commit}`])) !== commit) {
+      throw new Error(`${service} has nothing to release at ${commit}`);
+    }
+    const args = [`--service=${service}`, `--version=${v}`, `--registry=${R}`, `--archive_dir=${archives}`];
+    json(await inRepo(["promote", ...args, "--json", "--quiet"]), "promote");
+    if (failAfter === "promote") return null;
+    // gh release create "$TAG" --target "$COMMIT" makes the tag on GitHub; here, version --tag.
+    if (report.release) json(await inRepo(["version", `--service=${service}`, "--tag", "--json"]), "tag");
+    return failAfter === "tag" ? null : v;
+  });
+  if (version === null) return;
   const synced = json<VersionReport>(await inRepo(["version", `--service=${service}`, "--sync", "--json"]), "sync");
   if (synced.synced.length > 0) {
     await git(["add", "--", ...synced.synced]);
@@ -224,16 +246,17 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
   let release1: Record<ServiceName, Awaited<ReturnType<typeof releaseJob>>>;
 
   test("1. the first release on an empty registry: a change to both, integrated together, promoted together", async () => {
-    await commit(
+    await commitChange(
       "feat(runtime): a change both services ship",
       "packages/runtime/src/index.ts",
       (t) => `${t}\n// both\n`,
     );
     const pending: ServiceName[] = ["service1", "service2"];
     expect(await knownGood("service1")).toBeNull();
+    const commit = await planCommit();
     release1 = {
-      service1: await releaseJob("service1", pending),
-      service2: await releaseJob("service2", pending),
+      service1: await releaseJob("service1", pending, commit),
+      service2: await releaseJob("service2", pending, commit),
     };
     for (const service of pending) {
       const { version, integrated, published } = release1[service];
@@ -246,7 +269,7 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
       expect(integrated?.candidate.digest).toBe(published?.id as string);
       expect(published?.registry.unchanged).toBe(false);
     }
-    for (const service of pending) expect(await promoteJob(service)).toBe("1.1.0");
+    for (const service of pending) expect(await promoteJob(service, commit)).toBe("1.1.0");
     for (const service of pending) {
       expect(await knownGood(service)).toBe(release1[service].published?.registry.digest as string);
       expect(existsSync(join(archives, `${service}-known-good.intoto.jsonl`))).toBe(true);
@@ -271,7 +294,7 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
   test("2. a candidate failing integration publishes nothing; a fix: is then released cleanly", async () => {
     const service1Before = await registryDigests(`${R}/service1`);
     const goodService2 = await knownGood("service2");
-    await commit(
+    await commitChange(
       "feat(service2): a feature that breaks the service",
       "service2/src/main.ts",
       (t) => `process.exit(70);\n${t}`,
@@ -296,14 +319,15 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
     expect(existsSync(archivePaths(archives, "service2", "1.2.0").archive)).toBe(false);
     expect(await knownGood("service2")).toBe(goodService2);
 
-    await commit("fix(service2): do not exit at start", "service2/src/main.ts", (t) =>
+    await commitChange("fix(service2): do not exit at start", "service2/src/main.ts", (t) =>
       t.replace("process.exit(70);\n", ""),
     );
-    const fixed = await releaseJob("service2", ["service2"]);
+    const commit = await planCommit();
+    const fixed = await releaseJob("service2", ["service2"], commit);
     expect(fixed.version).toBe("1.2.0");
     expect(fixed.integrated?.other).toMatchObject({ service: "service1", version: "1.1.0" });
     expect(fixed.published?.registry.unchanged).toBe(false);
-    expect(await promoteJob("service2")).toBe("1.2.0");
+    expect(await promoteJob("service2", commit)).toBe("1.2.0");
     expect(await knownGood("service2")).toBe(fixed.published?.registry.digest as string);
     expect(readFileSync(join(repo, "service2/CHANGELOG.md"), "utf8")).toMatch(
       /## 1\.2\.0[\s\S]*🚀 Enhancements[\s\S]*🩹 Fixes/,
@@ -316,26 +340,29 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
   test("3. a failure after each step, then a re-run: the release completes, nothing is published twice", async () => {
     const service2Before = await registryDigests(`${R}/service2`);
     const knownGoodBefore = await knownGood("service1");
-    await commit("fix(service1): a fix to release", "service1/src/main.ts", (t) => `${t}\n// fix\n`);
+    await commitChange("fix(service1): a fix to release", "service1/src/main.ts", (t) => `${t}\n// fix\n`);
+    const commit = await planCommit();
     // The release job fails after build, after integrate, after publish; each failure is re-run.
     for (const stage of ["build", "integrate", "publish"] as const) {
-      const attempt = await releaseJob("service1", ["service1"], stage);
+      const attempt = await releaseJob("service1", ["service1"], commit, stage);
       expect(attempt.version).toBe("1.1.1");
       expect(await knownGood("service1")).toBe(knownGoodBefore);
     }
     const first = (await registryDigests(`${R}/service1`))["1.1.1"];
     expect(first).toMatch(/^sha256:/);
-    const rerun = await releaseJob("service1", ["service1"]);
+    const rerun = await releaseJob("service1", ["service1"], commit);
     release3 = rerun.published as Published;
     expect(release3.registry).toMatchObject({ digest: first, tags: [], unchanged: true });
     expect(release3.archive.unchanged).toBe(true);
     // The promote job fails after promote, then after the tag; each re-run completes it.
-    expect(await promoteJob("service1", "promote")).toBe("1.1.1");
+    expect(await promoteJob("service1", commit, "promote")).toBeUndefined();
     expect(await knownGood("service1")).toBe(first as string);
-    expect(await promoteJob("service1", "tag")).toBe("1.1.1");
+    expect(await promoteJob("service1", commit, "tag")).toBeUndefined();
     expect(await git(["tag", "--list", "service1-*"])).toBe("service1-v1.1.0\nservice1-v1.1.1");
-    expect(await promoteJob("service1")).toBe("1.1.1");
-    expect(await promoteJob("service1")).toBe("1.1.1");
+    expect(await git(["rev-parse", "service1-v1.1.1^{commit}"])).toBe(commit);
+    expect(await promoteJob("service1", commit)).toBe("1.1.1");
+    // Once more, after it completed: nothing left to do, nothing changes.
+    expect(await promoteJob("service1", commit)).toBe("1.1.1");
     // Exactly one record commit, the registry's digests as first published, service2 untouched.
     expect(
       (await git(["log", "--format=%s"])).split("\n").filter((s) => s === "chore(release): service1-v1.1.1"),
@@ -350,13 +377,18 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
   test("4. a no-cache rebuild of the released commit: the same image id and manifest digest", async () => {
     await git(["checkout", "-q", "service1-v1.1.1"]);
     try {
+      const lines: string[] = [];
       const rebuilt = await buildImage({
         service: "service1",
         version: "1.1.1",
         context: repo,
         tags: [`${NAMESPACE}/service1:no-cache`],
         noCache: true,
+        onProgress: (line) => lines.push(line),
       });
+      // Every step ran again (the compile included), none came from the cache.
+      expect(lines.some((l) => /RUN \["bun", "lib\/images\/builder-stage.ts"\]/.test(l))).toBe(true);
+      expect(lines.filter((l) => /^#\d+ CACHED$/.test(l))).toEqual([]);
       expect(rebuilt.id).toBe(release3.id);
       const saved = join(work, "rebuilt.tar");
       expect((await run(["docker", "save", "-o", saved, rebuilt.id], { timeoutMs: 300_000 })).exitCode).toBe(0);
@@ -383,7 +415,20 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
     const forged = new Bun.CryptoHasher("sha256").update(readFileSync(copy.archive)).digest("hex");
     writeFileSync(copy.checksum, `${forged}  ${basename(copy.archive)}\n`);
     for (const f of Object.values(archivePaths(archives, "service2", "1.2.0"))) copyFileSync(f, join(bad, basename(f)));
-    const imagesBefore = (await run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])).stdout;
+    const ourImages = async () =>
+      (
+        await run([
+          "docker",
+          "images",
+          "--filter",
+          `reference=${NAMESPACE}/*`,
+          "--format",
+          "{{.Repository}}:{{.Tag}} {{.ID}}",
+        ])
+      ).stdout
+        .split("\n")
+        .sort();
+    const imagesBefore = await ourImages();
     let r = await upStack([`--from_archive=${bad}`, "--version_service1=1.1.1", "--version_service2=1.2.0"]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("does not match its signed provenance");
@@ -394,7 +439,7 @@ describe.skipIf(!hasDocker)("release simulations against a real registry", () =>
     expect(r.stderr).toContain(`${copy.archive} is not signed: there is no service1-1.1.1.intoto.jsonl beside it`);
     expect(r.stderr).toContain("fix: copy the .intoto.jsonl published with it");
     expect(await containerIds(stack, "service1")).toEqual([]);
-    expect((await run(["docker", "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])).stdout).toBe(imagesBefore);
+    expect(await ourImages()).toEqual(imagesBefore);
   }, 300_000);
 
   test("5b. an archive carrying a foreign tag deploys under its own tag only: the foreign tag is untouched", async () => {

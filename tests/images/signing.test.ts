@@ -299,3 +299,30 @@ describe("the archive channel's known-good record", () => {
     );
   });
 });
+
+describe("scripts/release/signing-key.ts", () => {
+  const script = join(import.meta.dir, "..", "..", "scripts", "release", "signing-key.ts");
+  const make = (...args: string[]) =>
+    Bun.spawnSync([process.execPath, script, ...args], { stdout: "pipe", stderr: "pipe" });
+
+  test("writes a private key only its owner reads and the public half; never overwrites", () => {
+    const out = dir("keygen");
+    const made = make(`--out=${out}`);
+    expect(made.exitCode).toBe(0);
+    const pem = readFileSync(join(out, "ci.pem"), "utf8");
+    expect(statSync(join(out, "ci.pem")).mode & 0o777).toBe(0o600);
+    writeFileSync(join(dir("keygen-trust"), "ci.pub"), readFileSync(join(out, "ci.pub")));
+    const signer = signingKeyFromPem(pem, "ci.pem");
+    expect(made.stdout.toString()).toContain(`key id ${signer.keyid}`);
+    const again = make(`--out=${out}`);
+    expect(again.exitCode).toBe(1);
+    expect(again.stderr.toString()).toContain("exists; not overwriting a key");
+    expect(readFileSync(join(out, "ci.pem"), "utf8")).toBe(pem);
+  });
+
+  test("usage errors exit 2", () => {
+    expect(make().exitCode).toBe(2);
+    expect(make("--out=/tmp/x", "--name=../evil").stderr.toString()).toContain("must be letters, digits");
+    expect(make("--bogus").exitCode).toBe(2);
+  });
+});
