@@ -80,7 +80,12 @@ export interface PublishResult {
 }
 
 /** Refuses a version the registry already holds with other content, saying where that came from. */
-async function refuseRepublish(repository: string, version: string, existing: string | null, id: string) {
+async function refuseRepublish(
+  repository: string,
+  version: string,
+  existing: string | null,
+  id: string,
+): Promise<never> {
   const labels = await remoteLabels(repository, version);
   const revision = labels?.["org.opencontainers.image.revision"] ?? "an unknown commit";
   throw new DeployError(
