@@ -294,7 +294,7 @@ export function createServiceApp(options: ServiceAppOptions) {
           text: {
             200: {
               description: "Request counts and latency histograms per route, process metrics.",
-              example: 'http_requests_total{method="GET",route="/healthz",status="200",service="service1"} 1\n',
+              example: `http_requests_total{method="GET",route="/healthz",status="200",service="${info.service}"} 1\n`,
             },
           },
         }),
