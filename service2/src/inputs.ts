@@ -31,8 +31,15 @@ export interface CanonicalZone {
   zone: Zone;
 }
 
+/**
+ * Luxon computes an IANA zone's offset through Intl on every use; UTC and GMT never move, so, as
+ * Luxon itself does for those names, they get its fixed zero-offset zone (the default tz is UTC).
+ */
+const ZERO_OFFSET_NAMES = new Set(["utc", "gmt"]);
+
 function ianaZone(name: string): CanonicalZone {
-  return { name, zone: IANAZone.create(name) };
+  const zone = ZERO_OFFSET_NAMES.has(name.toLowerCase()) ? FixedOffsetZone.utcInstance : IANAZone.create(name);
+  return { name, zone };
 }
 
 const canonicalZones = new Map(

