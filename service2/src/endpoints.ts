@@ -18,9 +18,7 @@ export type Resolve = (hostname: string, port: number) => Promise<Endpoint[]>;
  */
 export const systemResolve: Resolve = async (hostname, port) => {
   if (isIP(hostname)) return [{ address: hostname, port }];
-  const records = await Bun.dns.lookup(hostname, { family: 0, backend: "system" } as Parameters<
-    typeof Bun.dns.lookup
-  >[1]);
+  const records = await Bun.dns.lookup(hostname, { family: 0, backend: "system" });
   return records.map((record) => ({ address: record.address, port }));
 };
 

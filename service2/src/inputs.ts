@@ -5,8 +5,9 @@ import { FixedOffsetZone, IANAZone, type Zone } from "luxon";
 /**
  * Client-chosen zones, locales and patterns, checked and reduced to one canonical spelling before
  * anything caches by them. Case variants of one zone (2^27 spellings of
- * America/Argentina/ComodRivadavia) or private-use locale tags (en-x-…) then cost no memory: every
- * cache below is keyed by lower case or bounded, and Luxon only ever sees canonical values.
+ * America/Argentina/ComodRivadavia) then cost no memory, and locale tags that would (extensions,
+ * private use) are refused: every cache below is keyed by lower case or bounded, and Luxon and ICU
+ * only ever see canonical values.
  */
 
 export const MAX_PATTERN_LENGTH = 64;
