@@ -63,6 +63,7 @@ export const RUNNER_BASE_PACKAGES = [
   "mawk",
   "ncurses-bin",
   "openssh-client",
+  "openssl",
   "passwd",
   "perl-base",
   "procps",

@@ -33,6 +33,7 @@ const FLAG_NAMES: Record<string, string> = {
   SERVICE1_ATTEMPT_TIMEOUT_MS: "upstream_attempt_timeout",
   SERVICE1_RETRIES: "upstream_retries",
   SERVICE1_RETRY_BACKOFF_MS: "upstream_retry_backoff",
+  SERVICE1_RESOLVE_INTERVAL_MS: "upstream_resolve_interval",
 };
 
 function kindOf(setting: SettingSpec): Kind {

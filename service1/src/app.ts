@@ -1,4 +1,4 @@
-import { createServiceApp, type ServiceContext } from "@timekit/runtime";
+import { createServiceApp, operation, type ServiceContext } from "@timekit/runtime";
 import { type Static, t } from "elysia";
 import { TIMESTAMP_PATH, TimestampSchema } from "./contract";
 import type { settings } from "./settings";
@@ -10,6 +10,7 @@ export interface Service1Deps extends ServiceContext<Static<typeof settings>> {
 }
 
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
+const ISO_EXAMPLE = "2025-10-28T14:10:34.123Z\n";
 
 export function createApp({ config, logger, lifecycle, info, now = Date.now }: Service1Deps) {
   return createServiceApp({
@@ -21,7 +22,12 @@ export function createApp({ config, logger, lifecycle, info, now = Date.now }: S
   })
     .get(TIMESTAMP_PATH, () => timestampAt(now()), {
       response: TimestampSchema,
-      detail: { summary: "The current instant.", tags: ["timestamp"] },
+      detail: operation({
+        operationId: "getTimestamp",
+        summary: "The current instant.",
+        tags: ["timestamp"],
+        examples: { 200: { epoch: 1761660634, epochMs: 1761660634123, iso: "2025-10-28T14:10:34.123Z" } },
+      }),
     })
     .get(
       "/",
@@ -29,7 +35,14 @@ export function createApp({ config, logger, lifecycle, info, now = Date.now }: S
         Object.assign(set.headers, TEXT);
         return legacyAnswer("", now());
       },
-      { detail: { summary: "Legacy: the current instant as UTC ISO-8601 text.", tags: ["legacy"] } },
+      {
+        detail: operation({
+          operationId: "getLegacyTimestamp",
+          summary: "Legacy: the current instant as UTC ISO-8601 text.",
+          tags: ["legacy"],
+          text: { 200: { description: "UTC ISO-8601 with milliseconds and a newline.", example: ISO_EXAMPLE } },
+        }),
+      },
     )
     .post(
       "/",
@@ -40,10 +53,18 @@ export function createApp({ config, logger, lifecycle, info, now = Date.now }: S
       {
         parse: "text",
         body: t.String({ description: "A word on the first line: `timestamp`, `iso` or anything else." }),
-        detail: {
+        detail: operation({
+          operationId: "postLegacyTimestamp",
           summary: "Legacy: first body line `timestamp` gives epoch seconds; anything else ISO-8601 text.",
           tags: ["legacy"],
-        },
+          bodyOptional: true,
+          text: {
+            200: {
+              description: "Epoch seconds for `timestamp`, else UTC ISO-8601; with a newline.",
+              example: "1761660634\n",
+            },
+          },
+        }),
       },
     );
 }

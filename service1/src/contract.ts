@@ -1,3 +1,4 @@
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 
 /**
@@ -8,8 +9,9 @@ export const TIMESTAMP_PATH = "/v1/timestamp";
 
 export const TimestampSchema = t.Object(
   {
-    epoch: t.Integer({ description: "Unix time in whole seconds." }),
-    epochMs: t.Integer({ description: "Unix time in milliseconds." }),
+    // TypeBox's integer, not Elysia's t.Integer, which also accepts numeric strings.
+    epoch: Type.Integer({ description: "Unix time in whole seconds." }),
+    epochMs: Type.Integer({ description: "Unix time in milliseconds." }),
     iso: t.String({ description: "The same instant as UTC ISO-8601 with milliseconds and Z." }),
   },
   { description: "One instant, three encodings." },

@@ -1,10 +1,21 @@
-import { createHttpMetrics, createServiceApp, ErrorSchema, HttpError, type ServiceContext } from "@timekit/runtime";
+import { Type } from "@sinclair/typebox";
+import {
+  createHttpMetrics,
+  createServiceApp,
+  ErrorSchema,
+  HttpError,
+  operation,
+  type ServiceContext,
+} from "@timekit/runtime";
 import { type Static, t } from "elysia";
+import { Counter } from "prom-client";
+import type { Resolve } from "./endpoints";
 import {
   DEFAULT_LOCALE,
   DEFAULT_PATTERN,
   DEFAULT_TZ,
   format,
+  luxonCacheResets,
   MAX_EPOCH,
   MAX_EPOCH_MS,
   MAX_ISO_LENGTH,
@@ -19,23 +30,42 @@ import type { settings } from "./settings";
 export interface Service2Deps extends ServiceContext<Static<typeof settings>> {
   /** Replaces the real fetch to service1 (tests only). */
   fetch?: typeof fetch;
+  /** Replaces the system resolver for service1's host (tests put several local processes behind one name). */
+  resolve?: Resolve;
+  /** TLS options for an https SERVICE1_URL (tests pass their own CA). */
+  tls?: BunFetchRequestInitTLS;
 }
 
 const FormatOptions = {
   pattern: t.Optional(
-    t.String({ maxLength: MAX_PATTERN_LENGTH, description: `Unicode date fields; default ${DEFAULT_PATTERN}.` }),
+    t.String({
+      maxLength: MAX_PATTERN_LENGTH,
+      description: `Unicode date fields, literal text in single quotes; default ${DEFAULT_PATTERN}.`,
+      examples: ["EEEE, d MMMM yyyy HH:mm"],
+    }),
   ),
-  tz: t.Optional(t.String({ maxLength: MAX_TZ_LENGTH, description: `IANA time zone; default ${DEFAULT_TZ}.` })),
+  tz: t.Optional(
+    t.String({
+      maxLength: MAX_TZ_LENGTH,
+      description: `IANA time zone, any case (the answer gives its canonical spelling), or a fixed offset UTC±HH:MM within ±14:00; default ${DEFAULT_TZ}.`,
+      examples: ["Europe/Zagreb"],
+    }),
+  ),
   locale: t.Optional(
-    t.String({ maxLength: MAX_LOCALE_LENGTH, description: `BCP 47 locale; default ${DEFAULT_LOCALE}.` }),
+    t.String({
+      maxLength: MAX_LOCALE_LENGTH,
+      description: `BCP 47 language[-Script][-REGION], any case (the answer gives the locale used); default ${DEFAULT_LOCALE}.`,
+      examples: ["hr-HR"],
+    }),
   ),
 };
 
 const FormatBody = t.Object(
   {
-    epoch: t.Optional(t.Integer({ minimum: -MAX_EPOCH, maximum: MAX_EPOCH, description: "Unix seconds." })),
+    // TypeBox's integer, not Elysia's t.Integer, which also accepts numeric strings.
+    epoch: t.Optional(Type.Integer({ minimum: -MAX_EPOCH, maximum: MAX_EPOCH, description: "Unix seconds." })),
     epochMs: t.Optional(
-      t.Integer({ minimum: -MAX_EPOCH_MS, maximum: MAX_EPOCH_MS, description: "Unix milliseconds." }),
+      Type.Integer({ minimum: -MAX_EPOCH_MS, maximum: MAX_EPOCH_MS, description: "Unix milliseconds." }),
     ),
     iso: t.Optional(t.String({ maxLength: MAX_ISO_LENGTH, description: "ISO-8601; no offset means UTC." })),
     ...FormatOptions,
@@ -43,16 +73,40 @@ const FormatBody = t.Object(
   { additionalProperties: false, description: "Exactly one of epoch, epochMs or iso, plus formatting options." },
 );
 
-const FormattedSchema = t.Object({
-  formatted: t.String(),
-  epochMs: t.Integer(),
-  pattern: t.String(),
-  tz: t.String(),
-  locale: t.String(),
-});
+const FormattedSchema = t.Object(
+  {
+    formatted: t.String(),
+    epochMs: Type.Integer(),
+    pattern: t.String(),
+    tz: t.String({ description: "The zone used, canonically spelled." }),
+    locale: t.String({ description: "The locale used, as the runtime resolved the one asked for." }),
+  },
+  { description: "The instant, formatted." },
+);
 
-const FORMAT_ERRORS = { 400: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema, 504: ErrorSchema };
+const EXAMPLE_ANSWER = {
+  formatted: "srijeda, 29 listopada 2025 00:30",
+  epochMs: 1761694200000,
+  pattern: "EEEE, d MMMM yyyy HH:mm",
+  tz: "Europe/Zagreb",
+  locale: "hr-HR",
+};
 const TEXT = { "content-type": "text/plain; charset=utf-8" };
+const LEGACY_DATE = {
+  description: "service1's answer as a UTC date, YYYY-MM-DD, with a newline.",
+  example: "2025-10-28\n",
+};
+const LEGACY_UPSTREAM_ERRORS = {
+  502: {
+    description: "service1 answered something that is not a valid answer.",
+    example: "service1 answered HTTP 500\n",
+  },
+  503: {
+    description: "service1 could not be reached.",
+    example: "service1 is unavailable: cannot connect (ECONNREFUSED)\n",
+  },
+  504: { description: "service1 did not answer in time.", example: "service1 did not answer within 1000 ms\n" },
+};
 
 type FormatOptionValues = { pattern?: string; tz?: string; locale?: string };
 
@@ -73,14 +127,26 @@ function legacyWord(body: string): LegacyWord | undefined {
   return undefined;
 }
 
-export function createApp({ config, logger, lifecycle, info, fetch }: Service2Deps) {
+export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls }: Service2Deps) {
   const metrics = createHttpMetrics(info.service);
+  new Counter({
+    name: "format_cache_resets_total",
+    help: "Times Luxon's Intl formatter caches were dropped to stay within their budget (many distinct zone/locale/pattern combinations).",
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      this.inc(luxonCacheResets());
+    },
+  });
   const service1 = new Service1Client({
     baseUrl: config.SERVICE1_URL,
     timeoutMs: config.SERVICE1_TIMEOUT_MS,
     attemptTimeoutMs: config.SERVICE1_ATTEMPT_TIMEOUT_MS,
     retries: config.SERVICE1_RETRIES,
     backoffMs: config.SERVICE1_RETRY_BACKOFF_MS,
+    resolveIntervalMs: config.SERVICE1_RESOLVE_INTERVAL_MS,
+    resolve,
+    tls,
     logger,
     registry: metrics.registry,
     fetch,
@@ -107,7 +173,7 @@ export function createApp({ config, logger, lifecycle, info, fetch }: Service2De
     }
   };
 
-  return createServiceApp({
+  const app = createServiceApp({
     info,
     logger,
     lifecycle,
@@ -117,24 +183,61 @@ export function createApp({ config, logger, lifecycle, info, fetch }: Service2De
   })
     .get("/v1/format", async ({ query, requestId }) => formatAt((await service1.timestamp(requestId)).epochMs, query), {
       query: t.Object(FormatOptions),
-      response: { 200: FormattedSchema, ...FORMAT_ERRORS },
-      detail: { summary: "Format service1's current time.", tags: ["format"] },
+      response: { 200: FormattedSchema, 400: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema, 504: ErrorSchema },
+      detail: operation({
+        operationId: "formatNow",
+        summary: "Format service1's current time.",
+        tags: ["format"],
+        errors: [400, 502, 503, 504],
+        examples: { 200: EXAMPLE_ANSWER },
+      }),
     })
     .post("/v1/format", ({ body }) => formatAt(toEpochMs(body), body), {
       // JSON whatever the content type says, so a mislabelled body is read, and a non-JSON one is named.
       parse: "json",
       body: FormatBody,
       response: { 200: FormattedSchema, 400: ErrorSchema },
-      detail: { summary: "Format a given instant; does not call service1.", tags: ["format"] },
+      detail: operation({
+        operationId: "formatInstant",
+        summary: "Format a given instant; does not call service1.",
+        tags: ["format"],
+        errors: [400],
+        examples: { 200: EXAMPLE_ANSWER },
+        requestExample: {
+          iso: "2025-10-28T23:30:00Z",
+          pattern: "EEEE, d MMMM yyyy HH:mm",
+          tz: "Europe/Zagreb",
+          locale: "hr-HR",
+        },
+      }),
     })
     .get("/", ({ requestId, set }) => legacy("", requestId, set), {
-      detail: { summary: "Legacy: today's UTC date from service1, as YYYY-MM-DD text.", tags: ["legacy"] },
+      detail: operation({
+        operationId: "getLegacyDate",
+        summary: "Legacy: today's UTC date from service1, as YYYY-MM-DD text.",
+        tags: ["legacy"],
+        text: { 200: LEGACY_DATE, ...LEGACY_UPSTREAM_ERRORS },
+      }),
     })
     .post("/", ({ body, requestId, set }) => legacy(body, requestId, set), {
       parse: "text",
       body: t.String({ description: "`iso` (or empty) or `timestamp`: which service1 answer to use." }),
-      detail: { summary: "Legacy: service1's answer as a UTC YYYY-MM-DD date; other words get 400.", tags: ["legacy"] },
+      detail: operation({
+        operationId: "postLegacyDate",
+        summary: "Legacy: service1's answer as a UTC YYYY-MM-DD date; other words get 400.",
+        tags: ["legacy"],
+        bodyOptional: true,
+        text: {
+          200: LEGACY_DATE,
+          400: {
+            description: "Any word but iso, timestamp or nothing.",
+            example: "unknown word: send 'iso', 'timestamp' or an empty body\n",
+          },
+          ...LEGACY_UPSTREAM_ERRORS,
+        },
+      }),
     });
+  return app;
 }
 
 export type Service2App = ReturnType<typeof createApp>;

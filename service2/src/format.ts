@@ -1,103 +1,88 @@
 import { HttpError } from "@timekit/runtime";
-import { DateTime } from "luxon";
+import { LRUCache } from "lru-cache";
+import { DateTime, Settings } from "luxon";
+import { type CanonicalZone, canonicalLocale, canonicalZone, checkPattern, invalid } from "./inputs";
+
+export {
+  LOCALE_CACHE_SIZE,
+  MAX_LOCALE_LENGTH,
+  MAX_PATTERN_LENGTH,
+  MAX_TZ_LENGTH,
+  PATTERN_CACHE_SIZE,
+  ZONE_CACHE_SIZE,
+} from "./inputs";
 
 export const DEFAULT_PATTERN = "yyyy-MM-dd";
 export const DEFAULT_TZ = "UTC";
 export const DEFAULT_LOCALE = "en-US";
-export const MAX_PATTERN_LENGTH = 64;
-export const MAX_TZ_LENGTH = 64;
-export const MAX_LOCALE_LENGTH = 35;
 export const MAX_ISO_LENGTH = 64;
 /** JavaScript dates (and Luxon) cover ±8.64e15 ms around the epoch. */
 export const MAX_EPOCH_MS = 8_640_000_000_000_000;
 export const MAX_EPOCH = MAX_EPOCH_MS / 1000;
-
+/** Checked (pattern, tz, locale) requests as clients spell them, so a repeated request costs one lookup. */
+export const PLAN_CACHE_SIZE = 1024;
 /**
- * The date-field tokens Luxon formats: Unicode (LDML) symbols plus Luxon's localized macros (D, t,
- * T, f, F). Any other run of letters would be printed literally, which hides typos such as `YYYY`,
- * so it is rejected; literal text goes in single quotes.
+ * Luxon keeps the Intl formatters it builds (~30 KiB each) in module-level maps keyed by locale,
+ * zone and options, which never shrink. Each new canonical (pattern, zone, locale) may add up to
+ * one formatter per date field plus two; once this many could have been added, Luxon's caches are
+ * dropped and rebuilt on demand. That bounds them to about 7.5 MiB.
  */
-const TOKENS = new Set(
-  (
-    "S SSS u uu uuu s ss m mm h hh H HH Z ZZ ZZZ ZZZZ ZZZZZ z a d dd c ccc cccc ccccc " +
-    "E EEE EEEE EEEEE L LL LLL LLLL LLLLL M MM MMM MMMM MMMMM y yy yyyy yyyyyy G GG GGGGG " +
-    "kk kkkk W WW n nn ii iiii o ooo q qq X x D DD DDD DDDD t tt ttt tttt T TT TTT TTTT " +
-    "f ff fff ffff F FF FFF FFFF"
-  ).split(" "),
-);
+export const INTL_FORMATTER_BUDGET = 256;
 
-function invalid(field: string, message: string): HttpError {
-  return new HttpError(400, `INVALID_${field.toUpperCase()}`, `${field}: ${message}`);
-}
+/** Counts what Luxon may have cached since its caches were last dropped. */
+class LuxonCacheBudget {
+  generation = 0;
+  private used = 0;
+  private readonly admitted = new Set<string>();
 
-// Zone and locale checks build Intl objects (~80 µs): remember inputs that passed before.
-const KNOWN_NAMES_LIMIT = 1000;
-const validZones = new Set<string>();
-const validLocales = new Set<string>();
-const validPatterns = new Set<string>();
+  constructor(private readonly limit: number) {}
 
-function remember(cache: Set<string>, name: string): void {
-  if (cache.size >= KNOWN_NAMES_LIMIT) cache.clear();
-  cache.add(name);
-}
-
-/** Throws a 400 naming the first token Luxon would not format. */
-export function checkPattern(pattern: string): void {
-  if (validPatterns.has(pattern)) return;
-  if (pattern.length === 0 || pattern.length > MAX_PATTERN_LENGTH) {
-    throw invalid("pattern", `must be 1 to ${MAX_PATTERN_LENGTH} characters`);
-  }
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: rejecting control characters is the point
-  if (/[\u0000-\u001f\u007f]/.test(pattern)) throw invalid("pattern", "must not contain control characters");
-  let quoted = false;
-  for (let i = 0; i < pattern.length; ) {
-    const char = pattern.charAt(i);
-    if (char === "'") {
-      quoted = !quoted;
-      i++;
-      continue;
+  admit(plan: Plan): void {
+    if (plan.generation === this.generation) return;
+    if (!this.admitted.has(plan.key)) {
+      if (this.used + plan.cost > this.limit) {
+        Settings.resetCaches();
+        this.admitted.clear();
+        this.used = 0;
+        this.generation++;
+      }
+      this.admitted.add(plan.key);
+      this.used += plan.cost;
     }
-    let end = i + 1;
-    while (end < pattern.length && pattern.charAt(end) === char) end++;
-    const run = pattern.slice(i, end);
-    if (!quoted && /[A-Za-z]/.test(char) && !TOKENS.has(run)) {
-      throw invalid(
-        "pattern",
-        `unknown date field '${run}' at position ${i + 1}; use Unicode date fields such as yyyy, MM, dd, HH, mm, ss, SSS, EEEE, MMMM, ZZ, z, and put literal text in single quotes`,
-      );
-    }
-    i = end;
+    plan.generation = this.generation;
   }
-  if (quoted) throw invalid("pattern", "has an unclosed single quote");
-  remember(validPatterns, pattern);
 }
 
-export function checkZone(tz: string): void {
-  if (validZones.has(tz)) return;
-  if (tz.length === 0 || tz.length > MAX_TZ_LENGTH || !DateTime.fromMillis(0, { zone: tz }).isValid) {
-    throw invalid(
-      "tz",
-      `'${tz.slice(0, MAX_TZ_LENGTH)}' is not an IANA time zone (e.g. UTC, Europe/Zagreb, America/New_York)`,
-    );
-  }
-  remember(validZones, tz);
+interface Plan {
+  pattern: string;
+  zone: CanonicalZone;
+  locale: string;
+  /** The canonical (pattern, zone, locale): one entry in the budget however it was spelled. */
+  key: string;
+  cost: number;
+  generation: number;
 }
 
-export function checkLocale(locale: string): void {
-  if (validLocales.has(locale)) return;
-  const shown = locale.slice(0, MAX_LOCALE_LENGTH);
-  let supported: string[] = [];
-  try {
-    if (locale.length > 0 && locale.length <= MAX_LOCALE_LENGTH) {
-      supported = Intl.DateTimeFormat.supportedLocalesOf([locale]);
-    }
-  } catch {
-    throw invalid("locale", `'${shown}' is not a BCP 47 language tag (e.g. en-US, hr-HR, de)`);
-  }
-  if (supported.length === 0) {
-    throw invalid("locale", `'${shown}' is not a supported BCP 47 locale (e.g. en-US, hr-HR, de)`);
-  }
-  remember(validLocales, locale);
+const budget = new LuxonCacheBudget(INTL_FORMATTER_BUDGET);
+const plans = new LRUCache<string, Plan>({ max: PLAN_CACHE_SIZE });
+
+function planFor(pattern: string, tz: string, locale: string): Plan {
+  const spelled = `${pattern}\u0000${tz}\u0000${locale}`;
+  const cached = plans.get(spelled);
+  if (cached) return cached;
+  const fields = checkPattern(pattern);
+  const zone = canonicalZone(tz);
+  const resolvedLocale = canonicalLocale(locale);
+  const plan: Plan = {
+    pattern,
+    zone,
+    locale: resolvedLocale,
+    key: `${pattern}\u0000${zone.name}\u0000${resolvedLocale}`,
+    cost: fields + 2,
+    generation: -1,
+  };
+  plans.set(spelled, plan);
+  return plan;
 }
 
 export interface FormatRequest {
@@ -111,16 +96,23 @@ export interface Formatted extends FormatRequest {
   formatted: string;
 }
 
-/** Checks every input, then formats; callers get a 400 naming the field, never a 500. */
+/**
+ * Checks every input, then formats; callers get a 400 naming the field, never a 500. The answer
+ * reports the zone and locale as formatted: the canonical zone name and the resolved locale.
+ */
 export function format({ epochMs, pattern, tz, locale }: FormatRequest): Formatted {
-  checkPattern(pattern);
-  checkZone(tz);
-  checkLocale(locale);
+  const plan = planFor(pattern, tz, locale);
   if (!Number.isSafeInteger(epochMs) || Math.abs(epochMs) > MAX_EPOCH_MS) {
     throw invalid("epochMs", `must be an integer within ±${MAX_EPOCH_MS}`);
   }
-  const formatted = DateTime.fromMillis(epochMs, { zone: tz, locale }).toFormat(pattern);
-  return { formatted, epochMs, pattern, tz, locale };
+  budget.admit(plan);
+  const formatted = DateTime.fromMillis(epochMs, { zone: plan.zone.zone, locale: plan.locale }).toFormat(plan.pattern);
+  return { formatted, epochMs, pattern: plan.pattern, tz: plan.zone.name, locale: plan.locale };
+}
+
+/** How often Luxon's caches were dropped to stay within INTL_FORMATTER_BUDGET (for metrics and tests). */
+export function luxonCacheResets(): number {
+  return budget.generation;
 }
 
 export interface TimestampInput {

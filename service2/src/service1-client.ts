@@ -2,8 +2,10 @@ import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { HttpError, type Logger } from "@timekit/runtime";
 import { TIMESTAMP_PATH, type Timestamp, TimestampSchema } from "@timekit/service1/contract";
 import { Counter, Histogram, type Registry } from "prom-client";
+import { EndpointPool, type EndpointState, type Resolve, systemResolve } from "./endpoints";
 
 export interface Service1ClientOptions {
+  /** SERVICE1_URL; credentials in it are sent as Basic auth and never shown to clients or in logs. */
   baseUrl: string;
   /** Budget for the whole call, retries included: the caller always has an answer by then. */
   timeoutMs: number;
@@ -16,9 +18,23 @@ export interface Service1ClientOptions {
   retries: number;
   /** First backoff; doubles each retry, with full jitter, never past the budget. */
   backoffMs: number;
+  /** How often the host is looked up again for its addresses. */
+  resolveIntervalMs: number;
+  /** Finds every address of the host; the system resolver unless a test puts its own. */
+  resolve?: Resolve;
+  /** TLS options for https (tests pass their own CA); the server name stays the configured host. */
+  tls?: BunFetchRequestInitTLS;
   logger: Logger;
   registry?: Registry;
   fetch?: typeof fetch;
+}
+
+/** The URL with its password replaced, for logs: operators see which user and host, never the secret. */
+export function redactUrl(url: URL): string {
+  if (!url.username && !url.password) return url.href;
+  const copy = new URL(url.href);
+  if (copy.password) copy.password = "redacted";
+  return copy.href;
 }
 
 export type LegacyWord = "iso" | "timestamp";
@@ -43,23 +59,58 @@ class Attempt {
     readonly outcome: Exclude<Outcome, "ok">,
     readonly detail: string,
     readonly retryable: boolean,
+    /** The address did not answer at all (refused, reset, timed out): pause it and look the name up again. */
+    readonly addressFailed = false,
   ) {}
+}
+
+/** An error code such as ECONNREFUSED or ConnectionRefused; never a message that could hold a URL. */
+function errorCode(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === "string" && /^[A-Za-z_]{1,40}$/.test(code) ? code : "connection failed";
 }
 
 /**
  * service2's only way to reach service1. Both calls read the clock and change nothing, so they are
- * safe to retry. Bun's fetch keeps connections alive in a pool and re-resolves DNS after a failed
- * connection, so a retry also finds replicas that moved.
+ * safe to retry. Calls are spread over every address of service1's name (EndpointPool), each with
+ * its own keep-alive pool; a retry goes to an address not yet tried in the same call.
  */
 export class Service1Client {
   private readonly calls?: Counter<"operation" | "outcome">;
   private readonly duration?: Histogram<"operation">;
   private readonly fetch: typeof fetch;
-  private readonly baseUrl: string;
+  private readonly url: URL;
+  /** Path prefix of SERVICE1_URL, without a trailing slash. */
+  private readonly basePath: string;
+  private readonly authorization?: string;
+  private readonly redacted: string;
+  readonly endpoints: EndpointPool;
+  private endpointsReady = false;
 
   constructor(private readonly options: Service1ClientOptions) {
     this.fetch = options.fetch ?? fetch;
-    this.baseUrl = options.baseUrl.replace(/\/+$/, "");
+    const url = new URL(options.baseUrl);
+    this.redacted = redactUrl(url);
+    if (url.username || url.password) {
+      const user = decodeURIComponent(url.username);
+      const password = decodeURIComponent(url.password);
+      this.authorization = `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}`;
+      url.username = "";
+      url.password = "";
+    }
+    this.url = url;
+    this.basePath = url.pathname.replace(/\/+$/, "");
+    this.endpoints = new EndpointPool({
+      url,
+      resolve: options.resolve ?? systemResolve,
+      intervalMs: options.resolveIntervalMs,
+      logger: options.logger,
+      registry: options.registry,
+      tls: options.tls,
+    });
+    void this.endpoints.ready.then(() => {
+      this.endpointsReady = true;
+    });
     if (options.registry) {
       this.calls = new Counter({
         name: "upstream_requests_total",
@@ -128,6 +179,11 @@ export class Service1Client {
     const started = performance.now();
     const deadline = started + timeoutMs;
     let last: Attempt | undefined;
+    const tried = new Set<EndpointState>();
+    if (!this.endpointsReady) {
+      // The first lookup is still running (just after start): wait for it, within the budget.
+      await Promise.race([this.endpoints.ready, Bun.sleep(Math.max(0, deadline - performance.now()))]);
+    }
 
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
@@ -137,7 +193,15 @@ export class Service1Client {
       }
       const remaining = deadline - performance.now();
       if (remaining <= 0) break;
-      const result = await this.attempt(request, requestId, Math.min(remaining, this.options.attemptTimeoutMs), parse);
+      const endpoint = this.endpoints.pick(tried);
+      if (endpoint) tried.add(endpoint);
+      const result = await this.attempt(
+        endpoint,
+        request,
+        requestId,
+        Math.min(remaining, this.options.attemptTimeoutMs),
+        parse,
+      );
       if (!(result instanceof Attempt)) {
         this.record(operation, "ok", started);
         return result;
@@ -145,7 +209,14 @@ export class Service1Client {
       last = result;
       if (!result.retryable) break;
       this.options.logger.warn(
-        { requestId, operation, attempt: attempt + 1, detail: result.detail },
+        {
+          requestId,
+          operation,
+          attempt: attempt + 1,
+          service1: this.redacted,
+          endpoint: endpoint?.key ?? "by name",
+          detail: result.detail,
+        },
         "service1 call failed",
       );
     }
@@ -158,7 +229,28 @@ export class Service1Client {
     throw this.toHttpError(failure.outcome, failure.detail);
   }
 
+  /** One attempt at one address (or by name, before any address is known), counted for that address. */
   private async attempt<T>(
+    endpoint: EndpointState | undefined,
+    request: UpstreamRequest,
+    requestId: string,
+    remainingMs: number,
+    parse: (response: Response) => Promise<T | undefined>,
+  ): Promise<T | Attempt> {
+    if (!endpoint) return this.send(undefined, request, requestId, remainingMs, parse);
+    endpoint.outstanding++;
+    try {
+      const result = await this.send(endpoint, request, requestId, remainingMs, parse);
+      const failed = result instanceof Attempt;
+      this.endpoints.record(endpoint, failed ? "failed" : "ok", failed && result.addressFailed);
+      return result;
+    } finally {
+      endpoint.outstanding--;
+    }
+  }
+
+  private async send<T>(
+    endpoint: EndpointState | undefined,
     request: UpstreamRequest,
     requestId: string,
     remainingMs: number,
@@ -166,22 +258,24 @@ export class Service1Client {
   ): Promise<T | Attempt> {
     let response: Response;
     try {
-      response = await this.fetch(this.baseUrl + request.path, {
+      response = await this.fetch((endpoint?.origin ?? this.url.origin) + this.basePath + request.path, {
         method: request.method,
         body: request.body,
+        session: endpoint?.session,
         headers: {
+          host: this.url.host,
           "x-request-id": requestId,
+          ...(this.authorization ? { authorization: this.authorization } : {}),
           ...(request.joined?.length ? { "x-joined-request-ids": request.joined.join(",") } : {}),
           ...(request.body ? { "content-type": "text/plain" } : {}),
         },
         signal: AbortSignal.timeout(Math.max(1, Math.ceil(remainingMs))),
-      });
+      } as BunFetchRequestInit);
     } catch (error) {
       if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
-        return new Attempt("timeout", `within the ${Math.round(remainingMs)} ms attempt timeout`, true);
+        return new Attempt("timeout", `within the ${Math.round(remainingMs)} ms attempt timeout`, true, true);
       }
-      const code = (error as { code?: string }).code ?? (error as Error).message;
-      return new Attempt("unavailable", `cannot connect (${code})`, true);
+      return new Attempt("unavailable", `cannot connect (${errorCode(error)})`, true, true);
     }
     try {
       if (response.status !== 200) {
@@ -198,9 +292,9 @@ export class Service1Client {
         : parsed;
     } catch (error) {
       if (error instanceof DOMException && error.name === "TimeoutError") {
-        return new Attempt("timeout", `within the ${Math.round(remainingMs)} ms attempt timeout`, true);
+        return new Attempt("timeout", `within the ${Math.round(remainingMs)} ms attempt timeout`, true, true);
       }
-      return new Attempt("bad_response", `answer could not be read (${(error as Error).message})`, false);
+      return new Attempt("bad_response", `answer could not be read (${errorCode(error)})`, false);
     }
   }
 
@@ -209,8 +303,9 @@ export class Service1Client {
     this.duration?.observe({ operation }, (performance.now() - started) / 1000);
   }
 
+  /** What the caller sees: no URL or address, only what went wrong. */
   private toHttpError(outcome: Exclude<Outcome, "ok">, detail: string): HttpError {
-    const where = `service1 at ${this.baseUrl}`;
+    const where = "service1";
     switch (outcome) {
       case "timeout":
         return new HttpError(504, "UPSTREAM_TIMEOUT", `${where} did not answer ${detail}`);

@@ -3,7 +3,18 @@ import { t } from "elysia";
 
 export const settings = t.Object({
   ...baseSettings,
-  SERVICE1_URL: setting.httpUrl({ default: "http://service1:8080", description: "Base URL of service1." }),
+  SERVICE1_URL: setting.httpUrl({
+    default: "http://service1:8080",
+    description:
+      "Base URL of service1. Its host may stand for several addresses (replicas): calls are spread over all of them. Credentials in it are sent as Basic auth and appear in logs with the password redacted.",
+  }),
+  SERVICE1_RESOLVE_INTERVAL_MS: setting.duration({
+    default: 2000,
+    minimum: 100,
+    maximum: 60000,
+    description:
+      "How often service2 looks up every address of SERVICE1_URL's host (and soon after a connection to one fails): new replicas get calls from then on, vanished ones are dropped.",
+  }),
   SERVICE1_TIMEOUT_MS: setting.duration({
     default: 1000,
     minimum: 10,

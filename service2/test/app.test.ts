@@ -6,6 +6,7 @@ import { createApp as createService1 } from "@timekit/service1";
 import { settings as service1Settings } from "@timekit/service1/settings";
 import fc from "fast-check";
 import { createApp } from "../src/app";
+import type { Resolve } from "../src/endpoints";
 import { settings } from "../src/settings";
 
 const NOW = Date.UTC(2025, 9, 28, 23, 30, 0, 0);
@@ -28,6 +29,12 @@ function inProcessService1() {
   return { fetch, log, calls: () => calls };
 }
 
+/** Unit tests never ask a real resolver: service1.test is this machine. */
+const resolve: Resolve = async (hostname, port) => {
+  if (hostname !== "service1.test") throw new Error(`unexpected lookup of ${hostname}`);
+  return [{ address: "127.0.0.1", port }];
+};
+
 function makeService2(env: Record<string, string> = {}, fetch?: typeof globalThis.fetch) {
   const log = captureLogger("service2");
   const app = createApp({
@@ -36,6 +43,7 @@ function makeService2(env: Record<string, string> = {}, fetch?: typeof globalThi
     lifecycle: { state: "ready" },
     info: testBuildInfo("service2"),
     fetch,
+    resolve,
   });
   return { app, log };
 }
@@ -130,6 +138,96 @@ describe("POST /v1/format", () => {
   });
 });
 
+describe("every bad input is a 400 naming the field, through GET and POST", () => {
+  const BAD_OPTIONS: [field: string, value: string, message: string][] = [
+    ["tz", "system", "tz: 'system' would mean this server's own zone"],
+    ["tz", "local", "tz: 'local' would mean this server's own zone"],
+    ["tz", "default", "tz: 'default' would mean this server's own zone"],
+    ["tz", "UTC+99", "tz: 'UTC+99' is not a time zone"],
+    ["tz", "UTC+14:30", "tz: 'UTC+14:30' is not an offset this server accepts"],
+    ["tz", "Mars/Base", "tz: 'Mars/Base' is not a time zone this server knows"],
+    ["tz", "", "tz: must be 1 to 64 characters"],
+    ["locale", "en-x-abcdefgh", "locale: 'en-x-abcdefgh' is not a locale this server accepts"],
+    ["locale", "th-TH-u-nu-thai", "locale: 'th-TH-u-nu-thai' is not a locale this server accepts"],
+    ["locale", "en_US", "locale: 'en_US' is not a locale this server accepts (subtags are joined by '-', not '_')"],
+    ["locale", "zz-ZZ", "locale: 'zz-ZZ' is not a locale this server can format in"],
+    ["pattern", "YYYY", "pattern: unknown date field 'YYYY' at position 1"],
+    ["pattern", "yyyy 'open", "pattern: has an unclosed single quote"],
+  ];
+
+  test.each(BAD_OPTIONS)("GET %s=%p → 400: %s", async (field, value, message) => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, `/v1/format?${new URLSearchParams({ [field]: value })}`);
+    expect(response.status).toBe(400);
+    const { error } = await json(response);
+    expect(error.code).toBe(`INVALID_${field.toUpperCase()}`);
+    expect(error.message).toStartWith(message);
+  });
+
+  test.each(BAD_OPTIONS)("POST %s=%p → 400: %s", async (field, value, message) => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, "/v1/format", postJson({ epoch: 0, [field]: value }));
+    expect(response.status).toBe(400);
+    const { error } = await json(response);
+    expect(error.code).toBe(`INVALID_${field.toUpperCase()}`);
+    expect(error.message).toStartWith(message);
+  });
+
+  test.each([
+    [
+      { epoch: "1" },
+      "body field 'epoch': must be an integer from -8640000000000 to 8640000000000 (a JSON number, not a string); got the string \"1\"",
+    ],
+    [
+      { epochMs: "1761660634000" },
+      "body field 'epochMs': must be an integer from -8640000000000000 to 8640000000000000 (a JSON number, not a string); got the string \"1761660634000\"",
+    ],
+    [
+      { epoch: 1.5 },
+      "body field 'epoch': must be an integer from -8640000000000 to 8640000000000 (a JSON number, not a string); got 1.5",
+    ],
+    [
+      { epoch: 1e15 },
+      "body field 'epoch': must be an integer from -8640000000000 to 8640000000000 (a JSON number, not a string); got 1000000000000000",
+    ],
+    [
+      { epoch: null },
+      "body field 'epoch': must be an integer from -8640000000000 to 8640000000000 (a JSON number, not a string); got null",
+    ],
+    [
+      { epoch: true },
+      "body field 'epoch': must be an integer from -8640000000000 to 8640000000000 (a JSON number, not a string); got true",
+    ],
+    [{ iso: 20251028 }, "body field 'iso': must be a string of 0 to 64 characters; got 20251028"],
+    [{ epoch: 1, tz: 7 }, "body field 'tz': must be a string of 0 to 64 characters; got 7"],
+    [
+      { epoch: 1, tz: "x".repeat(65) },
+      "body field 'tz': must be a string of 0 to 64 characters; got a string of 65 characters",
+    ],
+    [
+      { epoch: 1, colour: "red" },
+      "body field 'colour': is not a known field; allowed: epoch, epochMs, iso, pattern, tz, locale",
+    ],
+    [[1, 2], "body: must be a JSON object; got an array"],
+    ["1761660634", 'body: must be a JSON object; got the string "1761660634"'],
+  ])("POST %p → 400 INVALID_REQUEST: %s", async (input, message) => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, "/v1/format", postJson(input));
+    expect(response.status).toBe(400);
+    expect((await json(response)).error).toEqual({ code: "INVALID_REQUEST", message });
+  });
+
+  test("a query value over its length limit names the field", async () => {
+    const { app } = makeService2({}, inProcessService1().fetch);
+    const response = await call(app, `/v1/format?pattern=${"y".repeat(65)}`);
+    expect(response.status).toBe(400);
+    expect((await json(response)).error).toEqual({
+      code: "INVALID_REQUEST",
+      message: "query field 'pattern': must be a string of 0 to 64 characters; got a string of 65 characters",
+    });
+  });
+});
+
 describe("legacy route /", () => {
   test.each([
     ["POST", "iso", 200, "2025-10-28\n"],
@@ -172,7 +270,8 @@ describe("when service1 misbehaves", () => {
     expect(response.status).toBe(status);
     const body = await json(response);
     expect(body.error.code).toBe(code);
-    expect(body.error.message).toContain("service1 at http://127.0.0.1:");
+    expect(body.error.message).toStartWith("service1 ");
+    expect(body.error.message).not.toContain("127.0.0.1");
   });
 
   test("nothing listens → 503 after bounded retries, quickly", async () => {
@@ -201,7 +300,7 @@ describe("when service1 misbehaves", () => {
     expect(response.status).toBe(504);
     expect((await json(response)).error).toEqual({
       code: "UPSTREAM_TIMEOUT",
-      message: `service1 at ${url} did not answer within 200 ms`,
+      message: "service1 did not answer within 200 ms",
     });
     expect(elapsed).toBeLessThan(1500);
   });
@@ -335,7 +434,30 @@ describe("when service1 misbehaves", () => {
     const response = await call(app, "/", { method: "POST", body: "iso" });
     expect(response.status).toBe(502);
     expect(response.headers.get("content-type")).toStartWith("text/plain");
-    expect(await response.text()).toContain("service1 at http://127.0.0.1:");
+    expect(await response.text()).toBe("service1 answered HTTP 500\n");
+  });
+
+  test("SERVICE1_URL credentials reach service1 as Basic auth and never a client or a log line", async () => {
+    const authorizations: string[] = [];
+    const url = upstream((request) => {
+      authorizations.push(request.headers.get("authorization") ?? "");
+      return new Response("busy", { status: 503 });
+    });
+    const withCredentials = url.replace("http://", "http://operator:s3cret-pass@");
+    const { app, log } = makeService2({ SERVICE1_URL: withCredentials, SERVICE1_RETRY_BACKOFF_MS: "1" });
+    for (const [path, init] of [
+      ["/v1/format", undefined],
+      ["/", { method: "POST", body: "iso" }],
+    ] as const) {
+      const response = await call(app, path, init);
+      expect(response.status).toBe(503);
+      const text = await response.text();
+      for (const secret of ["s3cret", "operator", "127.0.0.1", "http"]) expect(text).not.toContain(secret);
+    }
+    expect(authorizations[0]).toBe(`Basic ${btoa("operator:s3cret-pass")}`);
+    const logged = JSON.stringify(log.lines());
+    expect(logged).not.toContain("s3cret");
+    expect(logged).toContain("operator:redacted@127.0.0.1");
   });
 });
 

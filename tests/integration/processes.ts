@@ -26,8 +26,21 @@ export async function startService(
   env: Record<string, string> = {},
   args: string[] = [],
 ): Promise<ServiceProcess> {
+  return startCommand([process.execPath, ENTRYPOINTS[service], ...args], env, args.length === 0);
+}
+
+/** Runs a compiled binary (from `bun run build`) the way startService runs the sources. */
+export function startBinary(path: string, env: Record<string, string> = {}): Promise<ServiceProcess> {
+  return startCommand([path], env, true);
+}
+
+async function startCommand(
+  command: string[],
+  env: Record<string, string>,
+  waitForReady: boolean,
+): Promise<ServiceProcess> {
   const port = Number(env.PORT ?? freePort());
-  const child = Bun.spawn([process.execPath, ENTRYPOINTS[service], ...args], {
+  const child = Bun.spawn(command, {
     env: { ...Bun.env, HOST: "127.0.0.1", LOG_LEVEL: "info", ...env, PORT: String(port) },
     stdin: "ignore",
     stdout: "pipe",
@@ -58,7 +71,7 @@ export async function startService(
     logs: () => lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line)),
     exited,
   };
-  if (args.length === 0) await waitUntilHealthy(started);
+  if (waitForReady) await waitUntilHealthy(started);
   return started;
 }
 

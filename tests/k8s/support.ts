@@ -93,6 +93,7 @@ export function customInput(overlay: RenderInput["overlay"]): RenderInput {
           SERVICE1_ATTEMPT_TIMEOUT_MS: "600",
           SERVICE1_RETRIES: "3",
           SERVICE1_RETRY_BACKOFF_MS: "40",
+          SERVICE1_RESOLVE_INTERVAL_MS: "1500",
         },
       },
     },

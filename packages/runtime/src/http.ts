@@ -1,9 +1,10 @@
-import { openapi } from "@elysiajs/openapi";
-import { Elysia, t, type ValidationError } from "elysia";
+import { ValueErrorType } from "@sinclair/typebox/errors";
+import { type AnyElysia, Elysia, t, type ValidationError } from "elysia";
 import type { BuildInfo } from "./build-info";
 import { errorBody, HttpError } from "./errors";
 import type { Logger } from "./logger";
 import { createHttpMetrics, type HttpMetrics, UNMATCHED_ROUTE } from "./metrics";
+import { buildDocument, OPENAPI_PATH, operation } from "./openapi";
 
 /** Readiness as `/readyz` reports it; `serve` moves it along. */
 export interface Lifecycle {
@@ -40,14 +41,17 @@ export const ErrorSchema = t.Object(
   { description: "Every JSON error: a stable code and a message that names the field at fault." },
 );
 
-export const VersionSchema = t.Object({
-  service: t.String(),
-  version: t.String(),
-  commit: t.String(),
-  built: t.String(),
-});
+export const VersionSchema = t.Object(
+  {
+    service: t.String(),
+    version: t.String(),
+    commit: t.String(),
+    built: t.String(),
+  },
+  { description: "What is running: the service, its version, the commit and build time." },
+);
 
-const StatusSchema = t.Object({ status: t.String() });
+const StatusSchema = t.Object({ status: t.Literal("ok") }, { description: "The process runs." });
 
 /** Probes and scrapes arrive every few seconds from machines: their successes log at debug. */
 const PROBES = new Set(["/healthz", "/readyz", "/_/health", "/metrics"]);
@@ -56,13 +60,70 @@ function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
 
-/** "query field 'tz': Expected string" from Elysia's validation error. */
+/** What a value is, for "got …" in a validation message; long strings are described, not echoed. */
+function describeValue(value: unknown): string {
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  switch (typeof value) {
+    case "string":
+      return value.length > 40 ? `a string of ${value.length} characters` : `the string ${JSON.stringify(value)}`;
+    case "number":
+    case "boolean":
+      return String(value);
+    case "undefined":
+      return "nothing";
+    default:
+      return `an ${typeof value}`;
+  }
+}
+
+interface SchemaFacts {
+  type?: string;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  properties?: Record<string, unknown>;
+}
+
+/** What the schema allows, in words: "must be an integer from -5 to 5 (a JSON number)". */
+function describeSchema(schema: SchemaFacts): string | undefined {
+  const range = (low?: number, high?: number) =>
+    low !== undefined && high !== undefined ? ` from ${low} to ${high}` : high !== undefined ? ` up to ${high}` : "";
+  switch (schema.type) {
+    case "integer":
+      return `must be an integer${range(schema.minimum, schema.maximum)} (a JSON number, not a string)`;
+    case "number":
+      return `must be a number${range(schema.minimum, schema.maximum)}`;
+    case "string":
+      return schema.maxLength !== undefined
+        ? `must be a string of ${schema.minLength ?? 0} to ${schema.maxLength} characters`
+        : "must be a string";
+    case "object":
+      return "must be a JSON object";
+    case "boolean":
+      return "must be true or false";
+    default:
+      return undefined;
+  }
+}
+
+/** "body field 'epoch': must be an integer … ; got the string \"1\"" from Elysia's validation error. */
 function describeValidation(error: Readonly<ValidationError>): string {
   const first = error.all[0];
-  const where = error.type === "body" ? "body" : error.type;
-  const field = first && "path" in first && first.path ? first.path.slice(1).replaceAll("/", ".") : "";
-  const reason =
-    (first && "summary" in first && first.summary) || (first && "message" in first && first.message) || "is invalid";
+  const where = error.type;
+  if (!first || !("path" in first)) return `${where}: is invalid`;
+  const field = first.path ? first.path.slice(1).replaceAll("/", ".") : "";
+  const schema = first.schema as SchemaFacts;
+  let reason: string;
+  if (first.type === ValueErrorType.ObjectAdditionalProperties) {
+    const allowed = Object.keys(schema.properties ?? {}).join(", ");
+    reason = `is not a known field; allowed: ${allowed}`;
+  } else if (first.type === ValueErrorType.ObjectRequiredProperty) {
+    reason = "is required";
+  } else {
+    reason = `${describeSchema(schema) ?? first.message}; got ${describeValue(first.value)}`;
+  }
   return field ? `${where} field '${field}': ${reason}` : `${where}: ${reason}`;
 }
 
@@ -77,11 +138,22 @@ export function createServiceApp(options: ServiceAppOptions) {
   const metrics = options.metrics ?? createHttpMetrics(info.service);
   // Filled in once the app exists: the 405 check needs every route, including the service's own.
   let knownRoutes: () => readonly { method: string; path: string }[] = () => [];
+  // Built on first request, once the service has added its own routes.
+  let document: string | undefined;
+  let self: () => AnyElysia = () => {
+    throw new Error("the app is not built yet");
+  };
 
   // The runtime answers a bare 413 for bodies over its cap before any hook runs. Declared lengths are
   // checked against the real limit in onRequest (JSON 413); the cap, at twice that, only stops
   // chunked bodies that declare nothing.
-  const app = new Elysia({ normalize: false, serve: { maxRequestBodySize: maxBodyBytes * 2 } })
+  // standardHostname: false makes Elysia find the path after "http://" rather than at a fixed
+  // offset, so a short Host header (`Host: s1`) can no longer shift or replace the routed path.
+  const app = new Elysia({
+    normalize: false,
+    handler: { standardHostname: false },
+    serve: { maxRequestBodySize: maxBodyBytes * 2 },
+  })
     .headers(SECURITY_HEADERS)
     .decorate("requestId", "")
     .decorate("startedAt", 0)
@@ -149,15 +221,23 @@ export function createServiceApp(options: ServiceAppOptions) {
       if (PROBES.has(path) && status < 400) logger.debug(entry, "request");
       else logger.info(entry, "request");
     })
-    .use(
-      openapi({
-        path: "/openapi",
-        documentation: { info: { title: info.service, version: info.version, description: options.description } },
-      }),
+    .get(
+      OPENAPI_PATH,
+      ({ set }) => {
+        set.headers["content-type"] = "application/json";
+        document ??= JSON.stringify(buildDocument(self(), info, options.description));
+        return document;
+      },
+      { detail: { hide: true } },
     )
-    .get("/healthz", () => ({ status: "ok" }), {
+    .get("/healthz", () => ({ status: "ok" as const }), {
       response: StatusSchema,
-      detail: { summary: "Liveness: answers while the process runs; no dependencies.", tags: ["ops"] },
+      detail: operation({
+        operationId: "getLiveness",
+        summary: "Liveness: answers while the process runs; no dependencies.",
+        tags: ["ops"],
+        examples: { 200: { status: "ok" } },
+      }),
     })
     .get(
       "/readyz",
@@ -166,16 +246,39 @@ export function createServiceApp(options: ServiceAppOptions) {
         return { status: lifecycle.state };
       },
       {
-        response: { 200: StatusSchema, 503: StatusSchema },
-        detail: { summary: "Readiness: 503 while starting or draining.", tags: ["ops"] },
+        response: {
+          200: t.Object({ status: t.Literal("ready") }, { description: "Serving." }),
+          503: t.Object(
+            { status: t.Union([t.Literal("starting"), t.Literal("draining")]) },
+            { description: "Starting, or draining after SIGTERM: send traffic elsewhere." },
+          ),
+        },
+        detail: operation({
+          operationId: "getReadiness",
+          summary: "Readiness: 503 while starting or draining.",
+          tags: ["ops"],
+          examples: { 200: { status: "ready" }, 503: { status: "draining" } },
+        }),
       },
     )
-    .get("/_/health", () => new Response("OK", { headers: { "content-type": "text/plain" } }), {
-      detail: { summary: "Legacy OpenFaaS watchdog health path.", tags: ["ops"] },
+    .get("/_/health", () => new Response("OK", { headers: { "content-type": "text/plain; charset=utf-8" } }), {
+      detail: operation({
+        operationId: "getLegacyHealth",
+        summary: "Legacy OpenFaaS watchdog health path.",
+        tags: ["ops"],
+        text: { 200: { description: "Always `OK` while the process runs.", example: "OK" } },
+      }),
     })
     .get("/version", () => info, {
       response: VersionSchema,
-      detail: { summary: "Build version, commit and time.", tags: ["ops"] },
+      detail: operation({
+        operationId: "getVersion",
+        summary: "Build version, commit and time.",
+        tags: ["ops"],
+        examples: {
+          200: { service: info.service, version: "1.0.0", commit: "8f8aa9ede593", built: "2026-11-29T18:21:00.000Z" },
+        },
+      }),
     })
     .get(
       "/metrics",
@@ -183,8 +286,21 @@ export function createServiceApp(options: ServiceAppOptions) {
         new Response(await metrics.registry.metrics(), {
           headers: { "content-type": metrics.registry.contentType },
         }),
-      { detail: { summary: "Prometheus metrics.", tags: ["ops"] } },
+      {
+        detail: operation({
+          operationId: "getMetrics",
+          summary: "Prometheus metrics (text exposition format 0.0.4).",
+          tags: ["ops"],
+          text: {
+            200: {
+              description: "Request counts and latency histograms per route, process metrics.",
+              example: `http_requests_total{method="GET",route="/healthz",status="200",service="${info.service}"} 1\n`,
+            },
+          },
+        }),
+      },
     );
   knownRoutes = () => app.routes;
+  self = () => app;
   return app;
 }

@@ -8,11 +8,25 @@ export interface HttpMetrics {
   observe(method: string, route: string, status: number, seconds: number): void;
 }
 
+/**
+ * prom-client's default collectors export these gauges with a `_total` suffix, which Prometheus
+ * reserves for counters (`promtool check metrics` rejects them). The same values stay available
+ * as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+ */
+const GAUGES_NAMED_LIKE_COUNTERS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+];
+
 /** A registry per app (not prom-client's global one), so tests can build many apps side by side. */
 export function createHttpMetrics(service: string, { processMetrics = true } = {}): HttpMetrics {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
-  if (processMetrics) collectDefaultMetrics({ register: registry });
+  if (processMetrics) {
+    collectDefaultMetrics({ register: registry });
+    for (const name of GAUGES_NAMED_LIKE_COUNTERS) registry.removeSingleMetric(name);
+  }
 
   const requests = new Counter({
     name: "http_requests_total",

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { Type } from "@sinclair/typebox";
 import { t } from "elysia";
 import { HttpError } from "../src/errors";
 import { createServiceApp, type Lifecycle } from "../src/http";
-import { captureLogger, json, testBuildInfo } from "../src/testing";
+import { captureLogger, type Json, json, testBuildInfo } from "../src/testing";
 
 function makeApp(lifecycle: Lifecycle = { state: "ready" }) {
   const log = captureLogger("demo");
@@ -16,7 +17,8 @@ function makeApp(lifecycle: Lifecycle = { state: "ready" }) {
     .get("/v1/echo", ({ query, requestId }) => ({ value: query.value, requestId }), {
       query: t.Object({ value: t.String({ maxLength: 5 }) }),
     })
-    .post("/v1/echo", ({ body }) => body, { body: t.Object({ n: t.Integer() }, { additionalProperties: false }) })
+    // TypeBox's integer: Elysia's t.Integer would also take "1".
+    .post("/v1/echo", ({ body }) => body, { body: t.Object({ n: Type.Integer() }, { additionalProperties: false }) })
     .get("/v1/teapot", () => {
       throw new HttpError(418, "TEAPOT", "short and stout");
     })
@@ -85,6 +87,40 @@ describe("error shape", () => {
     const body = await json(response);
     expect(body.error.code).toBe(code);
     expect(body.error.message).toContain(message);
+  });
+
+  test.each([
+    ["http://s1/nope", "no route for GET /nope"],
+    ["http://ab/v1/missing", "no route for GET /v1/missing"],
+    ["http://localhost:8080//double/slash", "no route for GET //double/slash"],
+    [`http://localhost/${"x".repeat(300)}`, `no route for GET /${"x".repeat(199)}…`],
+  ])("404 names the path as requested, never the Host: %s", async (url, message) => {
+    const { app } = makeApp();
+    const response = await app.handle(new Request(url));
+    expect(response.status).toBe(404);
+    expect((await json(response)).error.message).toBe(message);
+  });
+
+  test("a short Host header does not change which route answers", async () => {
+    const { app } = makeApp();
+    expect((await app.handle(new Request("http://s1/v1/echo?value=a"))).status).toBe(200);
+    const wrongMethod = await app.handle(new Request("http://ab/v1/echo", { method: "PUT" }));
+    expect(wrongMethod.status).toBe(405);
+    expect((await json(wrongMethod)).error.message).toBe("PUT is not allowed on /v1/echo; allowed: GET, POST");
+  });
+
+  test.each([
+    ['{"n":"1"}', "body field 'n': must be an integer (a JSON number, not a string); got the string \"1\""],
+    ['{"n":1,"m":2}', "body field 'm': is not a known field; allowed: n"],
+    ["{}", "body field 'n': is required"],
+  ])("validation messages read well: %s", async (body, message) => {
+    const { app } = makeApp();
+    const response = await call(app, "/v1/echo", {
+      method: "POST",
+      body,
+      headers: { "content-type": "application/json" },
+    });
+    expect((await json(response)).error).toEqual({ code: "INVALID_REQUEST", message });
   });
 
   test("405 lists the allowed methods", async () => {
@@ -180,14 +216,35 @@ describe("ops routes", () => {
     expect(text).toContain('http_requests_total{method="GET",route="unmatched",status="404",service="demo"} 1');
     expect(text).toContain('http_request_duration_seconds_count{service="demo",method="GET",route="/v1/echo"} 2');
     expect(text).toContain("process_resident_memory_bytes");
+    // Gauges must not carry the counter suffix (promtool check metrics); the plain names stay.
+    expect(text).not.toMatch(/^nodejs_active_\w+_total/m);
+    expect(text).toContain("# TYPE nodejs_active_handles gauge");
   });
 
-  test("/openapi/json documents every route", async () => {
+  test("/openapi/json documents every route, itself included, with every answer", async () => {
     const { app } = makeApp();
     const document = await json(await call(app, "/openapi/json"));
-    expect(document.openapi).toMatch(/^3\./);
-    for (const path of ["/healthz", "/readyz", "/version", "/metrics", "/v1/echo"]) {
-      expect(Object.keys(document.paths)).toContain(path);
+    expect(document.openapi).toBe("3.1.0");
+    const routes = app.routes.map((route) => `${route.method} ${route.path}`).sort();
+    const documented = Object.entries(document.paths as Record<string, Record<string, unknown>>)
+      .flatMap(([path, item]) => Object.keys(item).map((method) => `${method.toUpperCase()} ${path}`))
+      .sort();
+    expect(documented).toEqual(routes);
+    const operations = Object.values(document.paths as Record<string, Record<string, Json>>).flatMap(Object.values);
+    const ids = operations.map((op) => op.operationId);
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const op of operations) {
+      expect(op.responses["413"]).toEqual({ $ref: "#/components/responses/PayloadTooLarge" });
+      expect(op.responses["500"]).toEqual({ $ref: "#/components/responses/InternalError" });
+      expect(JSON.stringify(op)).not.toContain("x-timekit");
     }
+    expect(Object.keys(document.paths["/_/health"].get.responses["200"].content)).toEqual(["text/plain"]);
+    expect(Object.keys(document.paths["/metrics"].get.responses["200"].content)).toEqual(["text/plain"]);
+    expect(Object.keys(document.components.responses).sort()).toEqual([
+      "InternalError",
+      "MethodNotAllowed",
+      "NotFound",
+      "PayloadTooLarge",
+    ]);
   });
 });
