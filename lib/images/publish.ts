@@ -6,10 +6,10 @@
  *
  * What `publish` pushes is the image `build` made, read back with `docker save` (the engine
  * returns a layer byte for byte) and written as an OCI layout with fixed compression
- * (lib/images/oci.ts): the registry's manifest digest is computed here, and publishing the same
- * build again finds it there and pushes nothing. Beside the image go its SBOM and its signed
- * provenance (lib/images/provenance.ts), as OCI referrers in the registry and as files beside
- * the archive.
+ * (lib/images/oci-layout.ts): the registry's manifest digest is computed here, and publishing
+ * the same build again finds it there and pushes nothing. Beside the image go its SBOM and
+ * its signed provenance (lib/images/provenance.ts), as OCI referrers in the registry and as
+ * files beside the archive.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

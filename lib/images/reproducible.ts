@@ -2,7 +2,7 @@
  * Turns what BuildKit put into the engine into the image a commit always gives. Docker 20.10's
  * BuildKit stamps the build's own clock into the config (`created`, every history entry) and
  * COPY keeps the builder's file times, so two builds of one commit differ. Here the image is
- * saved, its layer rewritten (sorted, one mtime, numeric owners only: lib/images/oci.ts), every
+ * saved, its layer rewritten (sorted, one mtime, numeric owners only: lib/images/image-files.ts), every
  * time set to the commit's (SOURCE_DATE_EPOCH), and the result loaded under the wanted tags
  * only. Same sources, same image id; the builder's intermediate image is removed.
  */
