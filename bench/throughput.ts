@@ -124,6 +124,18 @@ async function one(placement: Placement, name: string, cmd: string[], env: Recor
   return startServer({ name, cmd, env, cpus: placement.server, port: await freePort() });
 }
 
+/** Every throughput target, in the order they run and are reported. */
+export const TARGET_IDS = [
+  "raw-bun",
+  "service1-info",
+  "service1-warn",
+  "elysia-bare",
+  "fastify",
+  "express",
+  "flask",
+  "two-hop",
+];
+
 export function targetSpecs(bins: { rawBun: string; elysiaBare: string }): TargetSpec[] {
   const s1 = join(ROOT, "dist/service1");
   const s2 = join(ROOT, "dist/service2");

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { computeGoals, computeRatios } from "../../bench/goals";
 import { parseDurationMs, parseWrk } from "../../bench/load";
 import type { BenchResults } from "../../bench/results";
-import { parseArgs } from "../../bench/run";
+import { type Args, parseArgs } from "../../bench/run";
 import { parseStat } from "../../bench/servers";
 import { evaluateGoal, median, pairedRatios, summarize } from "../../bench/stats";
 import { barChart, escapeXml } from "../../bench/svg";
@@ -206,19 +206,29 @@ describe("helpers", () => {
     expect(parseStat(stat)).toEqual({ ppid: 99, ticks: 187 });
   });
 
+  const all: Args["only"] = ["throughput", "coldstart", "images", "deploy"];
+  const defaults: Args = { quick: false, build: true, reportOnly: false, only: all, targets: [], rounds: null };
   const cases: [string[], ReturnType<typeof parseArgs>][] = [
-    [[], { quick: false, build: true, reportOnly: false, only: ["throughput", "coldstart", "images", "deploy"] }],
-    [["--quick", "--only=deploy,images"], { quick: true, build: true, reportOnly: false, only: ["deploy", "images"] }],
+    [[], defaults],
+    [["--quick", "--only=deploy,images"], { ...defaults, quick: true, only: ["deploy", "images"] }],
+    [["--no-build"], { ...defaults, build: false }],
     [
-      ["--no-build"],
-      { quick: false, build: false, reportOnly: false, only: ["throughput", "coldstart", "images", "deploy"] },
+      ["--targets=raw-bun,service1-info", "--rounds=7"],
+      { ...defaults, targets: ["raw-bun", "service1-info"], rounds: 7 },
     ],
   ];
   test.each(cases)("parseArgs(%p)", (argv, expected) => {
     expect(parseArgs(argv)).toEqual(expected);
   });
 
-  test.each([[["--only=nope"]], [["--only="]], [["--fast"]]])("parseArgs rejects %p", (argv) => {
+  test.each([
+    [["--only=nope"]],
+    [["--only="]],
+    [["--fast"]],
+    [["--targets=nginx"]],
+    [["--rounds=0"]],
+    [["--rounds=two"]],
+  ])("parseArgs rejects %p", (argv) => {
     expect(() => parseArgs(argv)).toThrow();
   });
 });
