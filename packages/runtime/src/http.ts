@@ -171,7 +171,8 @@ export function createServiceApp(options: ServiceAppOptions) {
         const { request } = ctx;
         const path = pathOf(request.url);
         const route = knownRoutes().find((known) => known.method === request.method && known.path === path);
-        lane.finish(request, lane.series(request.method, route?.path), path, oversize.status, ctx.startedAt, requestId);
+        const { method } = request;
+        lane.finish(request, method, lane.series(method, route?.path), path, oversize.status, ctx.startedAt, requestId);
         ctx.set.status = oversize.status;
         return oversize.body;
       }
@@ -207,7 +208,8 @@ export function createServiceApp(options: ServiceAppOptions) {
     })
     .onAfterResponse({ as: "global" }, ({ request, route, path, set, requestId, startedAt }) => {
       const status = typeof set.status === "number" ? set.status : 200;
-      lane.finish(request, lane.series(request.method, route), path, status, startedAt, requestId);
+      const { method } = request;
+      lane.finish(request, method, lane.series(method, route), path, status, startedAt, requestId);
     })
     .get(
       OPENAPI_PATH,

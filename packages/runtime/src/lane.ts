@@ -79,9 +79,13 @@ export class RequestLane {
     return this.metrics.route(method, route || UNMATCHED_ROUTE);
   }
 
+  /** Routes' paths as JSON strings: the access log writes them on every request. */
+  private readonly routeJson = new Map<string, string>();
+
   /** Counts a finished request and writes its access-log line. */
   finish(
     request: Request,
+    method: string,
     series: RouteSeries,
     path: string,
     status: number,
@@ -92,9 +96,17 @@ export class RequestLane {
     series.record(status, seconds);
     const level: LineLevel = status < 400 && PROBES.has(path) ? "debug" : "info";
     if (!this.logger.isLevelEnabled(level)) return;
+    let pathJson: string | undefined;
+    if (path === series.route) {
+      pathJson = this.routeJson.get(path);
+      if (pathJson === undefined) {
+        pathJson = JSON.stringify(clip(path));
+        this.routeJson.set(path, pathJson);
+      }
+    } else pathJson = JSON.stringify(clip(path));
     // The id matched VALID_REQUEST_ID or is a UUID, and the server only passes known methods:
     // neither needs escaping.
-    let members = `"requestId":"${requestId}","method":"${request.method}","path":${JSON.stringify(clip(path))},"status":${status},"ms":${Math.round(seconds * 1e4) / 10}`;
+    let members = `"requestId":"${requestId}","method":"${method}","path":${pathJson},"status":${status},"ms":${Math.round(seconds * 1e4) / 10}`;
     const joined = request.headers.get(JOINED_REQUEST_IDS_HEADER);
     if (joined !== null && joined.length <= MAX_JOINED_HEADER_LENGTH) {
       members += `,"joinedRequestIds":${JSON.stringify(joined.split(",").filter((id) => VALID_REQUEST_ID.test(id)))}`;

@@ -152,8 +152,16 @@ export class Logger {
    */
   writeSerialised(level: LineLevel, members: string, message: string): void {
     if (SEVERITY[level] < this.threshold) return;
-    this.sink.write(`${this.heads[level]}${isoNow()}"${this.bindings},${members},"msg":${JSON.stringify(message)}}\n`);
+    if (message !== this.lastMessage) {
+      this.lastMessage = message;
+      this.lastTail = `,"msg":${JSON.stringify(message)}}\n`;
+    }
+    this.sink.write(`${this.heads[level]}${isoNow()}"${this.bindings},${members}${this.lastTail}`);
   }
+
+  /** The closing `"msg"` member of the last message written by writeSerialised (the access log's, nearly always). */
+  private lastMessage?: string;
+  private lastTail = "";
 
   flush(): Promise<void> {
     return this.sink.flush();

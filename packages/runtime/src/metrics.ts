@@ -353,8 +353,8 @@ export class RouteSeries {
   constructor(
     private readonly requests: CounterFamily<"method" | "route" | "status">,
     private readonly duration: HistogramSeries,
-    private readonly method: string,
-    private readonly route: string,
+    readonly method: string,
+    readonly route: string,
   ) {}
 
   record(status: number, seconds: number): void {

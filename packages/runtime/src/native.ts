@@ -106,7 +106,7 @@ export function nativeRoute({ app, path, lane, logger }: NativeRouteOptions): Bu
     const headers = response.headers;
     headers.set(REQUEST_ID_HEADER, context.requestId);
     for (const name in context.set.headers) headers.set(name, context.set.headers[name] as string);
-    lane.finish(context.request, series, context.path, status, context.startedAt, context.requestId);
+    lane.finish(context.request, series.method, series, context.path, status, context.startedAt, context.requestId);
     return response;
   };
   const fail = (context: NativeContext, series: RouteSeries, error: unknown): Response => {
@@ -139,7 +139,8 @@ export function nativeRoute({ app, path, lane, logger }: NativeRouteOptions): Bu
       }
       if (!checkQuery.Check(query)) return app.fetch(request) as Response | Promise<Response>;
     }
-    const series = seriesByMethod[request.method] ?? lane.series(request.method, path);
+    const method = request.method;
+    const series = seriesByMethod[method] ?? lane.series(method, path);
     const context: NativeContext = {
       request,
       requestId: lane.requestId(request),
