@@ -191,13 +191,13 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
       "--quiet",
     ]);
     expect(p.code).toBe(0);
-    const promoted = JSON.parse(p.stdout) as { digest: string; tags: string[] };
-    expect(promoted.tags).toEqual(["known-good-1.1.0", "known-good"]);
+    const promoted = (JSON.parse(p.stdout) as { registry: { digest: string; knownGood: string[] } }).registry;
+    expect(promoted.knownGood).toEqual([`${R}/known-good/service1:1.1.0`, `${R}/known-good/service1:latest`]);
     const r = await up(["--version_service1=known-good"]);
     expect(r.code).toBe(0);
     const s = await status();
     expect(s.services.service1).toMatchObject({ version: "1.1.0", digest: promoted.digest, health: "healthy" });
-    expect(s.services.service1.image).toBe(`${R}/service1@${promoted.digest}`);
+    expect(s.services.service1.image).toBe(`${R}/known-good/service1@${promoted.digest}`);
   }, 180_000);
 
   test("history --json lists what ran, newest first", async () => {

@@ -1,13 +1,15 @@
 /** `deploy.ts up` (the default command): validate every flag into a plan, then deploy it or print it. */
 import { existsSync } from "node:fs";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../../deploy/actions/up";
 import { type Plan, type PlanRequest, planFor } from "../../deploy/plan";
 import type { VersionSpec } from "../../deploy/versions";
 import { KNOWN_GOOD } from "../../images/registry";
+import { trustedKeyDirs } from "../../images/signing";
 import { RenderInputError, resolveInput } from "../../k8s/input";
 import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
+import { REPO_ROOT } from "../../paths";
 import { perService, type ServiceName } from "../../services";
 import { openTarget, type TargetSettings } from "../../targets";
 import { renderInputFor } from "../../targets/k8s-input";
@@ -64,8 +66,14 @@ export const upArgs = {
   },
   from_archive: {
     type: "string",
-    description: "Load published tags from S-X.Y.Z.tar.gz archives (checked against .sha256) in DIR",
+    description:
+      "Load published versions from the signed S-X.Y.Z.tar.gz archives in DIR (known-good: DIR's known-good record)",
     valueHint: "dir",
+  },
+  allow_untrusted_archive: {
+    type: "boolean",
+    description:
+      "With --from_archive: also deploy archives that are unsigned or signed by no trusted key (release-keys/, <state dir>/trusted-keys/)",
   },
   ...gateArgs,
   ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
@@ -149,9 +157,9 @@ export default defineCommand({
     const versions = perService((service): VersionSpec => {
       const flag = `version_${service}` as const;
       const spec = version(flag, values[flag], problems) ?? { kind: "dev" };
-      if (spec.kind === "known-good" && (!registry || archiveDir)) {
+      if (spec.kind === "known-good" && !registry && !archiveDir) {
         problems.push(
-          `--${flag}=${KNOWN_GOOD} names the image promoted in a registry; give --registry=R (or env REGISTRY)${archiveDir ? " and not --from_archive" : ""}`,
+          `--${flag}=${KNOWN_GOOD} names the image promoted in a registry or an archive directory; give --registry=R (or env REGISTRY) or --from_archive=DIR`,
         );
       }
       return spec;
@@ -161,6 +169,9 @@ export default defineCommand({
       const file = values[flag];
       return file !== undefined ? envFile(flag, resolve(file), problems) : {};
     });
+    if (values.allow_untrusted_archive && archiveDir === undefined) {
+      problems.push("--allow_untrusted_archive applies to archives only; give --from_archive=DIR too");
+    }
     settingsFrom(values, env, problems);
     const lock = lockFrom(values, problems);
     const healthTimeoutMs = healthTimeoutFrom(values, problems);
@@ -174,6 +185,12 @@ export default defineCommand({
       port: target.kind === "compose" ? port : 0,
       registry,
       archiveDir,
+      archiveTrust: archiveDir
+        ? {
+            keyDirs: trustedKeyDirs(REPO_ROOT, dirname(common.stateDir)),
+            allowUntrusted: values.allow_untrusted_archive,
+          }
+        : undefined,
       env,
       healthTimeoutMs,
     };
