@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runColdStart } from "./coldstart";
+import { compileWithBytecode, runColdStart } from "./coldstart";
 import { runDeploys, tearDown } from "./deploys";
 import { dockerAnswers } from "./docker";
 import { computeGoals, computeRatios } from "./goals";
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
   let imagesError = "Docker does not answer";
   if (docker && args.only.some((s) => s === "images" || s === "deploy" || s === "coldstart")) {
     try {
-      images = await step("prepare images (reuse timekit/serviceN:dev, tag for this run)", () => prepareImages(runId));
+      images = await step("build both images from this checkout, tagged for this run", () => prepareImages(runId));
     } catch (error) {
       imagesError = message(error);
     }
@@ -171,7 +171,14 @@ async function main(): Promise<void> {
     }
     if (args.only.includes("coldstart")) {
       try {
+        let bytecode: Awaited<ReturnType<typeof compileWithBytecode>> | null = null;
+        try {
+          bytecode = await step("compile both services with --bytecode (for comparison)", compileWithBytecode);
+        } catch (error) {
+          note(`--bytecode comparison not measured: ${message(error)}`);
+        }
         results.coldStart = await runColdStart({
+          bytecode,
           rounds: args.quick ? 3 : 7,
           cpus: placement.server,
           bins,
