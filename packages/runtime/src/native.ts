@@ -43,15 +43,27 @@ function isSchema(value: unknown): value is TSchema {
   return typeof value === "object" && value !== null && ("type" in value || "anyOf" in value || "$ref" in value);
 }
 
-/** Compiled checks of the route's JSON answers, by status. */
-function responseChecks(route: RouteRecord): Map<number, TypeCheck<TSchema>> {
-  const checks = new Map<number, TypeCheck<TSchema>>();
+/** The route's JSON answer schemas, by status. */
+function responseSchemas(route: RouteRecord): Map<number, TSchema> {
+  const schemas = new Map<number, TSchema>();
   const response = route.hooks.response;
-  if (isSchema(response)) checks.set(200, TypeCompiler.Compile(response));
+  if (isSchema(response)) schemas.set(200, response);
   else if (response) {
-    for (const [status, schema] of Object.entries(response)) checks.set(Number(status), TypeCompiler.Compile(schema));
+    for (const [status, schema] of Object.entries(response)) schemas.set(Number(status), schema);
   }
-  return checks;
+  return schemas;
+}
+
+/**
+ * A check compiled on its first use: compiling costs milliseconds of cold code at start-up, and
+ * the process should answer its probes before the hot route's first caller arrives.
+ */
+function compiledOnFirstUse(schema: TSchema): () => TypeCheck<TSchema> {
+  let check: TypeCheck<TSchema> | undefined;
+  return () => {
+    check ??= TypeCompiler.Compile(schema);
+    return check;
+  };
 }
 
 /**
@@ -59,7 +71,7 @@ function responseChecks(route: RouteRecord): Map<number, TypeCheck<TSchema>> {
  * only. Only string properties without defaults are taken, so that Elysia's parser and this check
  * leave nothing for Elysia to convert.
  */
-function queryCheck(route: RouteRecord): TypeCheck<TSchema> | undefined {
+function queryCheck(route: RouteRecord): (() => TypeCheck<TSchema>) | undefined {
   const schema = route.hooks.query;
   if (!schema) return undefined;
   const properties = (schema.properties ?? {}) as Record<string, TSchema>;
@@ -71,7 +83,7 @@ function queryCheck(route: RouteRecord): TypeCheck<TSchema> | undefined {
       `native route GET ${route.path}: its query must be strings without defaults${unsupported ? ` ('${unsupported[0]}' is not)` : ""}`,
     );
   }
-  return TypeCompiler.Compile({ ...schema, additionalProperties: false });
+  return compiledOnFirstUse({ ...schema, additionalProperties: false });
 }
 
 export interface NativeRouteOptions {
@@ -90,7 +102,9 @@ export function nativeRoute({ app, path, lane, logger }: NativeRouteOptions): Bu
   }
   const handler = route.handler as Handler;
   const checkQuery = queryCheck(route);
-  const checkResponse = responseChecks(route);
+  const checkResponse = new Map(
+    [...responseSchemas(route)].map(([status, schema]) => [status, compiledOnFirstUse(schema)] as const),
+  );
   if (checkResponse.size === 0) {
     throw new Error(`native route GET ${path}: declare its JSON answers (a response schema)`);
   }
@@ -115,7 +129,7 @@ export function nativeRoute({ app, path, lane, logger }: NativeRouteOptions): Bu
   };
   const respond = (context: NativeContext, series: RouteSeries, value: unknown): Response => {
     const status = context.set.status;
-    if (checkResponse.get(status)?.Check(value) === false) {
+    if (checkResponse.get(status)?.().Check(value) === false) {
       logger.error(
         { requestId: context.requestId, route: path, status },
         "an answer does not match its response schema",
@@ -137,7 +151,7 @@ export function nativeRoute({ app, path, lane, logger }: NativeRouteOptions): Bu
         query = parseQueryFromURL(url, queryAt + 1) as Record<string, string>;
         requestPath = pathOf(url);
       }
-      if (!checkQuery.Check(query)) return app.fetch(request) as Response | Promise<Response>;
+      if (!checkQuery().Check(query)) return app.fetch(request) as Response | Promise<Response>;
     }
     const method = request.method;
     const series = seriesByMethod[method] ?? lane.series(method, path);
