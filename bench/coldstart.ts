@@ -72,6 +72,8 @@ export async function compileWithBytecode(): Promise<BytecodeBinaries> {
         "--bytecode",
         "--format=esm",
         "--minify-syntax",
+        "--splitting",
+        "--external=supports-color",
         "--no-compile-autoload-dotenv",
         "--no-compile-autoload-bunfig",
         `--outfile=${out}`,
