@@ -9,6 +9,7 @@ import {
 } from "@timekit/runtime";
 import { type Static, t } from "elysia";
 import { Counter } from "prom-client";
+import { FORMAT_PATH, FormattedSchema } from "./contract";
 import type { Resolve } from "./endpoints";
 import {
   DEFAULT_LOCALE,
@@ -71,17 +72,6 @@ const FormatBody = t.Object(
     ...FormatOptions,
   },
   { additionalProperties: false, description: "Exactly one of epoch, epochMs or iso, plus formatting options." },
-);
-
-const FormattedSchema = t.Object(
-  {
-    formatted: t.String(),
-    epochMs: Type.Integer(),
-    pattern: t.String(),
-    tz: t.String({ description: "The zone used, canonically spelled." }),
-    locale: t.String({ description: "The locale used, as the runtime resolved the one asked for." }),
-  },
-  { description: "The instant, formatted." },
 );
 
 const EXAMPLE_ANSWER = {
@@ -181,7 +171,7 @@ export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls
     maxBodyBytes: config.MAX_BODY_BYTES,
     description: "Timestamp formatter: formats service1's current time, or a given instant, in any zone and locale.",
   })
-    .get("/v1/format", async ({ query, requestId }) => formatAt((await service1.timestamp(requestId)).epochMs, query), {
+    .get(FORMAT_PATH, async ({ query, requestId }) => formatAt((await service1.timestamp(requestId)).epochMs, query), {
       query: t.Object(FormatOptions),
       response: { 200: FormattedSchema, 400: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema, 504: ErrorSchema },
       detail: operation({
@@ -192,7 +182,7 @@ export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls
         examples: { 200: EXAMPLE_ANSWER },
       }),
     })
-    .post("/v1/format", ({ body }) => formatAt(toEpochMs(body), body), {
+    .post(FORMAT_PATH, ({ body }) => formatAt(toEpochMs(body), body), {
       // JSON whatever the content type says, so a mislabelled body is read, and a non-JSON one is named.
       parse: "json",
       body: FormatBody,
