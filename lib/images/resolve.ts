@@ -20,8 +20,8 @@ export async function sha256File(path: string): Promise<string> {
 }
 
 /** Tags an image id with a content-derived tag so history can always run it again. */
-async function pin(service: ServiceName, version: string, id: string): Promise<string> {
-  const ref = `${LOCAL_REPOSITORY}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
+async function pin(service: ServiceName, version: string, id: string, repository = LOCAL_REPOSITORY): Promise<string> {
+  const ref = `${repository}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
   await tagImage(id, ref);
   return ref;
 }
@@ -53,7 +53,7 @@ async function fromRegistry(s: ServicePlan, registry: string, note: (line: strin
   return {
     ...s,
     version,
-    image: repoDigest ?? (await pin(s.name, s.version, info.id)),
+    image: repoDigest ?? (await pin(s.name, s.version, info.id, s.repository)),
     digest: repoDigest?.split("@")[1] ?? info.id,
   };
 }
@@ -86,7 +86,7 @@ async function fromArchive(s: ServicePlan, dir: string): Promise<ServicePlan> {
   }
   const info = await inspectImage(await loadImage(file));
   if (!info) throw new DeployError(`${file} loaded but the engine does not list its image`);
-  return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+  return { ...s, image: await pin(s.name, s.version, info.id, s.repository), digest: info.id };
 }
 
 /** The service's image in the local engine, pinned; `note` hears what was built or found. */
@@ -96,7 +96,7 @@ export async function resolveImage(s: ServicePlan, note: (line: string) => void)
       // The working tree, built with the project's Dockerfile; no registry is asked for anything.
       const built = await buildImage({ service: s.name, version: "dev", tags: [s.image] });
       note(`${s.name}: built ${built.commit} with ${built.builderImage} [${built.builderSource}]`);
-      return { ...s, image: await pin(s.name, "dev", built.id), digest: built.id };
+      return { ...s, image: await pin(s.name, "dev", built.id, s.repository), digest: built.id };
     }
     case "registry":
       return fromRegistry(s, s.source.registry, note);
@@ -123,7 +123,7 @@ export async function resolveImage(s: ServicePlan, note: (line: string) => void)
           "pass --registry=HOST[:PORT][/PATH] (or set REGISTRY) to pull it, or --from_archive=DIR to load it",
         );
       }
-      return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+      return { ...s, image: await pin(s.name, s.version, info.id, s.repository), digest: info.id };
     }
   }
 }

@@ -1,14 +1,16 @@
 /** `deploy.ts up` (the default command): validate every flag into a plan, then deploy it or print it. */
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../../deploy/actions/up";
-import { type Plan, type PlanRequest, planFor } from "../../deploy/plan";
+import { DEFAULT_LIMITS, type Plan, type PlanRequest, planFor } from "../../deploy/plan";
 import type { VersionSpec } from "../../deploy/versions";
-import { KNOWN_GOOD } from "../../images/registry";
+import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
 import { RenderInputError, resolveInput } from "../../k8s/input";
 import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
 import { perService, type ServiceName } from "../../services";
+import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
 import { renderInputFor } from "../../targets/k8s-input";
 import { defineCommand } from "../command";
@@ -28,7 +30,17 @@ import {
   targetFrom,
 } from "../flags";
 import { settingArgs, settingsFrom } from "../settings-flags";
-import { registry as checkRegistry, envFile, integer, type Problems, VERSION_HELP, version } from "../values";
+import {
+  registry as checkRegistry,
+  cpuLimit,
+  envFile,
+  integer,
+  localRepository,
+  memoryLimit,
+  type Problems,
+  VERSION_HELP,
+  version,
+} from "../values";
 
 export const upArgs = {
   version_service1: {
@@ -66,6 +78,21 @@ export const upArgs = {
     type: "string",
     description: "Load published tags from S-X.Y.Z.tar.gz archives (checked against .sha256) in DIR",
     valueHint: "dir",
+  },
+  local_repository: {
+    type: "string",
+    description: `Local repository where dev builds and pinned images are tagged (default ${LOCAL_REPOSITORY}; tests use their own)`,
+    valueHint: "repo",
+  },
+  mem_limit: {
+    type: "string",
+    description: `Compose: memory limit of each container, e.g. 256m (default ${DEFAULT_LIMITS.memory})`,
+    valueHint: "size",
+  },
+  cpus: {
+    type: "string",
+    description: `Compose: CPU limit of each container, e.g. 0.5 (default ${DEFAULT_LIMITS.cpus})`,
+    valueHint: "n",
   },
   ...gateArgs,
   ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
@@ -159,8 +186,22 @@ export default defineCommand({
     const env = perService((service: ServiceName) => {
       const flag = `env_file_${service}` as const;
       const file = values[flag];
-      return file !== undefined ? envFile(flag, resolve(file), problems) : {};
+      return file !== undefined
+        ? envFile(flag, resolve(file), problems, (key, value) => settingProblem(service, key, value))
+        : {};
     });
+    const repository = localRepository(values.local_repository, problems);
+    const memory = memoryLimit(values.mem_limit, problems);
+    const cpus = cpuLimit(values.cpus, availableParallelism(), problems);
+    if (target.kind !== "compose") {
+      for (const flag of ["mem_limit", "cpus"] as const) {
+        if (values[flag] !== undefined) {
+          problems.push(
+            `--${flag} is a Compose container limit; with --target=${target.kind} set resources in the chart or overlay`,
+          );
+        }
+      }
+    }
     settingsFrom(values, env, problems);
     const lock = lockFrom(values, problems);
     const healthTimeoutMs = healthTimeoutFrom(values, problems);
@@ -176,6 +217,8 @@ export default defineCommand({
       archiveDir,
       env,
       healthTimeoutMs,
+      localRepository: repository,
+      limits: { memory: memory ?? DEFAULT_LIMITS.memory, cpus: cpus ?? DEFAULT_LIMITS.cpus },
     };
     const plan = planFor(request);
     check(renderProblems(plan, target));
