@@ -22,6 +22,11 @@ export class InterruptGuard {
   private readonly controller = new AbortController();
   private readonly handlers: Record<StopSignal, () => void>;
   private installed = false;
+  /** Guards installed now: while any is, the CLI's default "exit on Ctrl-C" stands aside. */
+  private static installedCount = 0;
+  static get active(): boolean {
+    return InterruptGuard.installedCount > 0;
+  }
   /** Called on the second signal; must be synchronous and must not return (it exits). */
   onAbandon: ((signal: StopSignal) => void) | null = null;
 
@@ -60,14 +65,16 @@ export class InterruptGuard {
     process.on("SIGTERM", this.handlers.SIGTERM);
     childrenInOwnProcessGroup(true);
     this.installed = true;
+    InterruptGuard.installedCount++;
   }
 
   uninstall(): void {
     if (!this.installed) return;
     process.off("SIGINT", this.handlers.SIGINT);
     process.off("SIGTERM", this.handlers.SIGTERM);
-    childrenInOwnProcessGroup(false);
     this.installed = false;
+    InterruptGuard.installedCount--;
+    if (InterruptGuard.installedCount === 0) childrenInOwnProcessGroup(false);
   }
 }
 

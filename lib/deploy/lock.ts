@@ -59,6 +59,28 @@ export function thisProcess(): ProcessIdentity {
   return { pid: process.pid, host: hostname(), bootId: bootId(), startTicks: startTicks(process.pid) };
 }
 
+/**
+ * Pids of other processes on this host whose command line holds `args` in a row (Linux /proc;
+ * none elsewhere). A deploy killed with SIGKILL leaves its children running: the next command
+ * finds them this way and lets them finish before it repairs what they were doing.
+ */
+export function processesWithArgs(args: readonly string[]): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync("/proc");
+  } catch {
+    return [];
+  }
+  const pids: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const argv = readProc(`/proc/${entry}/cmdline`)?.split("\0") ?? [];
+    const at = argv.findIndex((_arg, i) => args.every((want, j) => argv[i + j] === want));
+    if (at >= 0 && args.length > 0) pids.push(Number(entry));
+  }
+  return pids;
+}
+
 function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -75,6 +75,8 @@ export const composeArgv = {
     `${CANARY_LABEL}=${service}`,
     service,
   ],
+  /** The merged configuration, interpolated with exactly what the deploy hands Compose. */
+  config: (p: ComposeProject) => [...base(p), "config"],
   down: (p: ComposeProject, volumes: boolean) => [
     ...base(p),
     "down",

@@ -40,6 +40,8 @@ export class ComposeRollout implements Rollout {
     private readonly stack: ComposeStack,
     readonly record: StepRecord,
     private readonly context: StepContext,
+    /** Resumed from a journal a killed deploy left: its Compose commands may still run. */
+    private readonly resumed = false,
   ) {
     this.service = record.services[0] as ServiceName;
   }
@@ -195,6 +197,7 @@ export class ComposeRollout implements Rollout {
 
   async recover(at: Phase, cause: "failed" | "interrupted"): Promise<Restored> {
     try {
+      if (this.resumed) await this.stack.waitForOrphans(this.context.timeoutMs);
       await this.removeCanaries();
       if (at === "canary") {
         this.writeWith(this.previous ?? this.target, this.record.port.previous);

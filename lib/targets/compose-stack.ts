@@ -8,6 +8,7 @@
 import YAML from "yaml";
 import { judgeProbe, type ProbeVerdict, probeCommand, verifyEndToEnd } from "../deploy/gate";
 import { pause } from "../deploy/interrupt";
+import { processesWithArgs } from "../deploy/lock";
 import { DEFAULT_LIMITS, type ServiceState } from "../deploy/plan";
 import type { Progress } from "../deploy/progress";
 import type { StateDir } from "../deploy/state-dir";
@@ -205,6 +206,28 @@ export class ComposeStack {
         throw new GateFailed(`${container.name}: ${verdict.detail}`);
       }
       await pause(300, signal);
+    }
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for Compose commands of this project that another process started
+   * and left running: a deploy killed with SIGKILL does not stop its children.
+   */
+  async waitForOrphans(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let announced = false;
+    for (;;) {
+      const pids = processesWithArgs(["--project-name", this.project]);
+      if (pids.length === 0) return;
+      if (performance.now() > deadline) {
+        this.progress.warn(`Compose commands of ${this.project} still run (pids ${pids.join(", ")}); repairing anyway`);
+        return;
+      }
+      if (!announced) {
+        this.progress.note(`waiting for Compose commands the killed deploy left running (pids ${pids.join(", ")})`);
+        announced = true;
+      }
+      await Bun.sleep(250);
     }
   }
 

@@ -132,7 +132,7 @@ export class ComposeTarget implements Target {
   }
 
   resume(record: StepRecord, context: StepContext): Rollout {
-    return new ComposeRollout(this.stack, record, context);
+    return new ComposeRollout(this.stack, record, context, true);
   }
 
   async summary(state: Record<ServiceName, ServiceState>): Promise<string> {

@@ -10,10 +10,11 @@ import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
 import { DEFAULT_PORT } from "../../limits";
 import { perService, type ServiceName } from "../../services";
 import type { Target, TargetContext } from "../../targets/target";
-import { History, type HistoryEntry, stateFromEntry } from "../history";
+import { type HistoryEntry, stateFromEntry } from "../history";
+import { withLock } from "../lock";
 import type { ImageSource, K8sSettings, Plan, ServiceState } from "../plan";
 import { serviceChanged } from "../plan";
-import { type LockOptions, up } from "./up";
+import { type LockOptions, lockName, repairLeftovers, stateFiles, up } from "./up";
 
 export type RollbackTo = { kind: "version"; version: string } | { kind: "known-good"; registry: string };
 
@@ -37,7 +38,15 @@ function earlier(entries: HistoryEntry[], service: ServiceName, current: Service
 }
 
 export async function rollback(target: Target, ctx: TargetContext, request: RollbackRequest): Promise<void> {
-  const entries = await new History(target.stateDir, (line) => ctx.progress.warn(line)).good();
+  const { state, history } = stateFiles(target, ctx);
+  // What a killed deploy left is repaired first: where to go back to depends on what runs.
+  await withLock(
+    state,
+    lockName("rollback", target),
+    { ...request.lock, note: (line) => ctx.progress.note(line) },
+    () => repairLeftovers(target, ctx, request.timeoutMs),
+  );
+  const entries = await history.good();
   const current = entries[0];
   if (!current) {
     if (request.to === undefined && target.undo) {
