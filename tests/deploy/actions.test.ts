@@ -26,6 +26,8 @@ const root = mkdtempSync(join(tmpdir(), "timekit-actions-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Script {
+  /** Called while images are resolved (to interrupt there). */
+  duringResolve?: () => void;
   /** `service:phase` whose gate fails. */
   failGate?: string[];
   /** `service:phase` that fails with a non-gate error (a Compose failure, say). */
@@ -87,6 +89,10 @@ function fakeTarget(dir: string, script: Script) {
     preflight: async () => void calls.push("preflight"),
     async resolveImages(plan: Plan) {
       calls.push("resolve");
+      if (script.duringResolve) {
+        script.duringResolve();
+        await Bun.sleep(50);
+      }
       if (script.resolveFails) throw new DeployError("no such tag");
       return {
         ...plan,
@@ -285,6 +291,19 @@ test("SIGINT during a phase: that step is undone, nothing after it runs, an inte
   expect(new Journal(dir).read()).toBeNull();
 });
 
+test("SIGINT while images are resolved: nothing changed, an interrupted row, exit 130", async () => {
+  const dir = fresh();
+  const guard = new InterruptGuard();
+  const { target, calls } = fakeTarget(dir, { duringResolve: () => guard.receive("SIGINT") });
+  const error = await failure(up(target, context(dir), { plan: plan("1.0.0"), action: "up", lock, interrupt: guard }));
+  expect(error.exitCode).toBe(ExitCode.interrupted);
+  expect(calls.some((c) => c.startsWith("prepare"))).toBe(false);
+  expect((await new History(dir).read())[0]).toMatchObject({
+    result: "interrupted",
+    message: "interrupted while resolving images; nothing was changed",
+  });
+});
+
 test("SIGTERM while the old containers are retired: the step is finished, exit 143", async () => {
   const dir = fresh();
   await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
@@ -331,7 +350,7 @@ test("a journal left by a killed deploy is repaired by the next command, which r
   const [ok, repaired] = await new History(dir).read();
   expect(ok).toMatchObject({ result: "ok", versions: { service1: "1.1.0" } });
   expect(repaired).toMatchObject({ result: "interrupted", versions: { service1: "1.0.0" } });
-  expect(repaired?.message).toContain(`pid ${dead} was killed during "start"`);
+  expect(repaired?.message).toContain(`pid ${dead} stopped with "start" half done`);
   expect(new Journal(dir).read()).toBeNull();
 });
 

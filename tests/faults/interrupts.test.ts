@@ -117,7 +117,7 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
     if (r.code !== 0) throw new Error(`settling at ${service1}/${service2} failed (${r.code}): ${r.stderr}`);
     if (pendingKill) {
       const rows = await s.history();
-      expect(rows.some((row) => row.result === "interrupted" && row.message?.includes("was killed during"))).toBe(true);
+      expect(rows.some((row) => row.result === "interrupted" && row.message?.includes("half done; pid"))).toBe(true);
     }
     versions.service1 = service1;
     versions.service2 = service2;
@@ -155,9 +155,7 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
         // This command is the next one after a SIGKILL: it repaired the half-done step first.
         expect(deploy.events.some((e) => e.event === "start" && e.step === "repair")).toBe(true);
         const rows = await s.history();
-        expect(rows.some((row) => row.result === "interrupted" && row.message?.includes("was killed during"))).toBe(
-          true,
-        );
+        expect(rows.some((row) => row.result === "interrupted" && row.message?.includes("half done; pid"))).toBe(true);
         pendingKill = null;
       }
       expect(reached).toBe(true);
@@ -201,6 +199,31 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
       }
     }, 600_000);
   }
+
+  test("a second SIGINT while the step is undone stops at once, and says what is left and how to repair it", async () => {
+    await settle("1.0.0", "1.0.0");
+    const deploy = new DeployProcess(s, [
+      "--version_service1=1.1.0",
+      "--version_service2=1.0.0",
+      "--additional_param_1=2",
+    ]);
+    expect(await deploy.started("service1.health")).toBe(true);
+    deploy.kill("SIGINT");
+    expect(await deploy.started("service1.restore")).toBe(true);
+    deploy.kill("SIGINT");
+    const r = await deploy.done;
+    await composeSettled(s.project);
+    expect(r.code).toBe(130);
+    expect(r.stderr).toContain("stopped by a second SIGINT");
+    expect(r.stderr).toContain('was at "health" of service1 1.0.0 x2 -> 1.1.0 x2');
+    expect(r.stderr).toContain("the next `bun deploy.ts up`, `rollback` or `down` repairs it first");
+    const [row] = await s.history();
+    expect(row).toMatchObject({ result: "interrupted" });
+    expect(row?.left).toContain("stopped by a second SIGINT");
+    expect((await s.status()).journal?.interrupted).toContain('"health"');
+    pendingKill = "second SIGINT";
+    versions.service1 = "1.1.0";
+  }, 600_000);
 
   test("the command after the last SIGKILL repairs it; the stack ends serving one version per service", async () => {
     await settle(versions.service1 === "1.0.0" ? "1.1.0" : "1.0.0", "1.0.0");

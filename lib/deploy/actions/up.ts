@@ -99,7 +99,9 @@ export async function repairLeftovers(target: Target, ctx: TargetContext, timeou
     );
   }
   const started = performance.now();
-  ctx.progress.warn(`a deploy was killed: ${describeStep(record)}; repairing it first`);
+  ctx.progress.warn(
+    `a deploy stopped half-way (killed, or stopped twice): ${describeStep(record)}; repairing it first`,
+  );
   let running = record.running;
   let restored: Restored = { ok: true, message: "it was between steps; nothing was half done", states: {} };
   if (record.step) {
@@ -120,7 +122,7 @@ export async function repairLeftovers(target: Target, ctx: TargetContext, timeou
     running = { ...running, ...restored.states } as Record<ServiceName, ServiceState>;
   }
   const port = restored.finished && record.step?.services.includes("service2") ? record.step.port.target : record.port;
-  const message = `pid ${record.owner.pid} was killed during "${record.step?.phase ?? "between steps"}"; pid ${process.pid} repaired it: ${restored.message}`;
+  const message = `pid ${record.owner.pid} stopped with "${record.step?.phase ?? "a step"}" half done; pid ${process.pid} repaired it: ${restored.message}`;
   await history.append(
     row(
       target,
