@@ -10,8 +10,8 @@
  */
 import type { ServiceName } from "../services";
 import type { Action } from "./history";
-import { type ProcessIdentity, provablyGone, thisProcess } from "./lock";
 import type { ServiceState } from "./plan";
+import { type ProcessIdentity, provablyGone, thisProcess } from "./processes";
 import { StateDir } from "./state-dir";
 
 const FILE = "journal.json";

@@ -222,7 +222,8 @@ export class ComposeRollout implements Rollout {
       if (this.surge && (await this.oldStillRun())) {
         await retireContainers((await this.stack.containerIds(this.service, true)).filter((id) => !this.isOld(id)));
         this.writeWith(this.previous as ServiceState, this.record.port.previous);
-        await this.checkBack(this.record.oldContainers);
+        // They never stopped serving: healthy and reached through service2 is enough.
+        await this.checkBack(this.record.oldContainers, false);
         return this.unchanged("its new containers were removed; the old ones kept serving");
       }
       return await this.putBack();
@@ -253,9 +254,9 @@ export class ComposeRollout implements Rollout {
   }
 
   /** Health, probe and a request through service2 of what runs after a restore. */
-  private async checkBack(ids: string[]): Promise<void> {
+  private async checkBack(ids: string[], probe = true): Promise<void> {
     await this.stack.waitHealthy(ids, this.context.timeoutMs);
-    if (!this.probeUnsupported) {
+    if (probe && !this.probeUnsupported) {
       for (const id of ids) await this.stack.probe(id, this.service, this.context.timeoutMs);
     }
     if ((await this.stack.url()) !== null) await this.stack.verifyThroughService2(this.context.timeoutMs, 1);

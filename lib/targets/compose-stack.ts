@@ -8,8 +8,8 @@
 import YAML from "yaml";
 import { judgeProbe, type ProbeVerdict, probeCommand, verifyEndToEnd } from "../deploy/gate";
 import { pause } from "../deploy/interrupt";
-import { processesWithArgs } from "../deploy/lock";
 import { DEFAULT_LIMITS, type ServiceState } from "../deploy/plan";
+import { processesWithArgs } from "../deploy/processes";
 import type { Progress } from "../deploy/progress";
 import type { StateDir } from "../deploy/state-dir";
 import { DeployError, ExitCode, GateFailed, lastLines } from "../errors";

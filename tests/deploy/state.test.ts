@@ -17,7 +17,8 @@ import {
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { History, type HistoryEntry } from "../../lib/deploy/history";
-import { DeployLock, startTicks } from "../../lib/deploy/lock";
+import { DeployLock } from "../../lib/deploy/lock";
+import { startTicks } from "../../lib/deploy/processes";
 import { StateDir } from "../../lib/deploy/state-dir";
 import { parseVersion } from "../../lib/deploy/versions";
 import { DeployError } from "../../lib/errors";

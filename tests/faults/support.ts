@@ -103,9 +103,9 @@ export class DeployProcess {
         "bun",
         "deploy.ts",
         `--project=${s.project}`,
-        `--local_repository=${REPOSITORY}`,
-        `--port=${s.port}`,
         "--progress=json",
+        // `up` (no command name) deploys into the stack's repository and port; other commands take neither.
+        ...(args[0]?.startsWith("-") ? [`--local_repository=${REPOSITORY}`, `--port=${s.port}`] : []),
         ...args,
       ],
       {
@@ -116,7 +116,7 @@ export class DeployProcess {
       },
     );
     this.proc = proc;
-    const stderr: string[] = [];
+    const stderr = this.stderr;
     const reading = (async () => {
       const decoder = new TextDecoder();
       let rest = "";
@@ -148,7 +148,10 @@ export class DeployProcess {
     }
   }
 
-  /** Resolves when the step starts; null if the process ends first. */
+  /** What the process printed on stderr so far. */
+  readonly stderr: string[] = [];
+
+  /** True when the step starts; false (after printing its stderr) when the process ends first. */
   async started(step: string, timeoutMs = 300_000): Promise<boolean> {
     if (this.events.some((e) => e.event === "start" && e.step === step)) return true;
     const { promise, resolve } = Promise.withResolvers<void>();
@@ -159,6 +162,7 @@ export class DeployProcess {
       Bun.sleep(timeoutMs).then(() => "timeout" as const),
     ]);
     if (outcome === "timeout") throw new Error(`step ${step} did not start within ${timeoutMs} ms`);
+    if (outcome === "ended") console.error(`the deploy ended before ${step}:\n${this.stderr.join("\n")}`);
     return outcome === "started";
   }
 
