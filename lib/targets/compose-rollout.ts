@@ -63,6 +63,21 @@ export class ComposeRollout implements Rollout {
     this.stack.write({ ...this.context.running, [this.service]: state }, port);
   }
 
+  /**
+   * The same when no Compose command follows (undoing a canary or a surge only removes
+   * containers): a failed write (a full disk) must not stop the undo; the next deploy writes the
+   * files again before it runs Compose.
+   */
+  private noteWith(state: ServiceState, port: number): void {
+    try {
+      this.writeWith(state, port);
+    } catch (error) {
+      this.stack.progress.warn(
+        `could not rewrite the Compose files (${errorText(error)}); the next deploy writes them`,
+      );
+    }
+  }
+
   async prepare(): Promise<void> {
     const old = await this.stack.containerIds(this.service, true);
     this.record.oldContainers = old;
@@ -200,7 +215,7 @@ export class ComposeRollout implements Rollout {
       if (this.resumed) await this.stack.waitForOrphans(this.context.timeoutMs);
       await this.removeCanaries();
       if (at === "canary") {
-        this.writeWith(this.previous ?? this.target, this.record.port.previous);
+        this.noteWith(this.previous ?? this.target, this.record.port.previous);
         return this.unchanged("the canary was removed; nothing that serves was touched");
       }
       if (at === "retire" || (at === "verify" && cause === "interrupted")) {
@@ -221,7 +236,7 @@ export class ComposeRollout implements Rollout {
       }
       if (this.surge && (await this.oldStillRun())) {
         await retireContainers((await this.stack.containerIds(this.service, true)).filter((id) => !this.isOld(id)));
-        this.writeWith(this.previous as ServiceState, this.record.port.previous);
+        this.noteWith(this.previous as ServiceState, this.record.port.previous);
         // They never stopped serving: healthy and reached through service2 is enough.
         await this.checkBack(this.record.oldContainers, false);
         return this.unchanged("its new containers were removed; the old ones kept serving");
@@ -268,7 +283,7 @@ export class ComposeRollout implements Rollout {
     const { progress } = this.stack;
     if (!prev) {
       await retireContainers(await this.stack.containerIds(this.service, true));
-      this.writeWith(this.target, this.record.port.previous);
+      this.noteWith(this.target, this.record.port.previous);
       return {
         ok: true,
         message: `${this.service} had no earlier good version; its containers were removed`,
