@@ -1,6 +1,6 @@
 /**
  * Compiles each service into one self-contained binary: `bun run build [--service=S] [--target=T]`.
- * Version, commit and build time are baked in (GET /version); the binary never auto-loads a
+ * Version, commit and build time (the commit's: reproducible) are baked in (GET /version); the binary never auto-loads a
  * `.env` or `bunfig.toml` from the directory it runs in.
  *
  * It also runs inside the image's builder stage, where only lib/services.ts and lib/images/ are
@@ -36,16 +36,23 @@ async function commit(): Promise<string> {
   return result.exitCode === 0 ? result.stdout.toString().trim() : "unknown";
 }
 
-/** SOURCE_DATE_EPOCH keeps rebuilds of one commit byte-identical. */
-function builtAt(): string {
-  const epoch = Bun.env.SOURCE_DATE_EPOCH;
+/**
+ * The build time baked in: BUILD_TIME, else SOURCE_DATE_EPOCH, else the commit's time, so
+ * building one commit twice gives byte-identical binaries; the clock only outside a checkout.
+ */
+async function builtAt(): Promise<string> {
   if (Bun.env.BUILD_TIME) return Bun.env.BUILD_TIME;
+  let epoch = Bun.env.SOURCE_DATE_EPOCH;
+  if (!epoch) {
+    const result = await $`git log -1 --format=%ct`.nothrow().quiet();
+    if (result.exitCode === 0) epoch = result.stdout.toString().trim();
+  }
   return (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString();
 }
 
 const root = new URL("..", import.meta.url).pathname;
 const buildCommit = await commit();
-const built = builtAt();
+const built = await builtAt();
 
 for (const service of selected) {
   const { version } = await Bun.file(`${root}${service}/package.json`).json();

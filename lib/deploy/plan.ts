@@ -3,7 +3,8 @@
  * (the CLI validated every value before), printed by `--dry-run`, applied by a target, and
  * recorded in history so rollback can restore it.
  */
-import { LOCAL_REPOSITORY } from "../images/registry";
+import type { ArchiveTrust } from "../images/archive";
+import { knownGoodRef, LOCAL_REPOSITORY } from "../images/registry";
 import type { Overlay } from "../k8s/input";
 import { SERVICES, type ServiceName } from "../services";
 import { type VersionSpec, versionLabel } from "./versions";
@@ -52,7 +53,7 @@ export const DEFAULT_LIMITS: Limits = { memory: "256m", cpus: "1.0" };
 export type ImageSource =
   | { kind: "build" }
   | { kind: "registry"; registry: string }
-  | { kind: "archive"; dir: string }
+  | { kind: "archive"; dir: string; trust?: ArchiveTrust }
   | { kind: "local" }
   /** An image already pinned by an earlier deploy (rollback). */
   | { kind: "pinned" };
@@ -86,6 +87,8 @@ export interface PlanRequest {
   port: number;
   registry?: string | undefined;
   archiveDir?: string | undefined;
+  /** Which keys an archive must be signed by (with archiveDir). */
+  archiveTrust?: ArchiveTrust | undefined;
   env: Record<ServiceName, Record<string, string>>;
   healthTimeoutMs: number;
   /** Where local images are built and pinned (default LOCAL_REPOSITORY). */
@@ -100,14 +103,23 @@ export function sortKeys(env: Record<string, string>): Record<string, string> {
 
 function sourceFor(spec: VersionSpec, request: PlanRequest): ImageSource {
   if (spec.kind === "dev") return { kind: "build" };
-  if (spec.kind === "known-good" && request.registry) return { kind: "registry", registry: request.registry };
-  if (request.archiveDir) return { kind: "archive", dir: request.archiveDir };
+  if (spec.kind === "known-good" && request.registry && !request.archiveDir) {
+    return { kind: "registry", registry: request.registry };
+  }
+  if (request.archiveDir) {
+    return {
+      kind: "archive",
+      dir: request.archiveDir,
+      ...(request.archiveTrust ? { trust: request.archiveTrust } : {}),
+    };
+  }
   if (request.registry) return { kind: "registry", registry: request.registry };
   return { kind: "local" };
 }
 
 function imageFor(service: ServiceName, spec: VersionSpec, source: ImageSource, repository: string): string {
   if (spec.kind === "dev") return `${repository}/${service}:dev`;
+  if (spec.kind === "known-good" && source.kind === "registry") return knownGoodRef(source.registry, service);
   const tag = versionLabel(spec);
   return source.kind === "registry" ? `${source.registry}/${service}:${tag}` : `${repository}/${service}:${tag}`;
 }

@@ -8,6 +8,11 @@
  * it or can pull it, else the shell-less builder assembled from the local Bun.
  * Extra CA certificates (NODE_EXTRA_CA_CERTS, e.g. a TLS-intercepting proxy) are handed to
  * `bun install` as a BuildKit secret, never stored in a layer.
+ *
+ * Reproducible: every time in the image is the commit's (SOURCE_DATE_EPOCH), so building one
+ * commit again, with or without a cache, gives the same image id (lib/images/reproducible.ts).
+ * The config also carries `io.timekit.sbom.digest`, the sha256 of the CycloneDX SBOM `publish`
+ * writes for this image (lib/images/sbom.ts).
  */
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,8 +23,11 @@ import { DOCKERFILE, REPO_ROOT } from "../paths";
 import { isServiceName, SERVICES, type ServiceName } from "../services";
 import { ensureBuilderImage } from "./builder";
 import { type BuildKitClient, buildkitClient, type ImageInfo, inspectImage, pullImage, requireEngine } from "./docker";
+import { sha256 } from "./image-files";
 import { sourceMetadata } from "./metadata";
 import { LOCAL_REPOSITORY } from "./registry";
+import { makeReproducible } from "./reproducible";
+import { SBOM_LABEL, sbomBytes } from "./sbom";
 
 export interface BuildImageOptions {
   service: ServiceName;
@@ -27,7 +35,7 @@ export interface BuildImageOptions {
   version?: string;
   /** Default env BUILD_COMMIT, else the git commit (`-dirty` if the tree has changes). */
   commit?: string;
-  /** ISO time; default env BUILD_TIME or SOURCE_DATE_EPOCH, else the commit's time. */
+  /** ISO time of every timestamp in the image; default env BUILD_TIME or SOURCE_DATE_EPOCH, else the commit's time. */
   created?: string;
   /** Default `timekit/<service>:<version>`, or `:dev` when no version is given. */
   tags?: string[];
@@ -39,11 +47,15 @@ export interface BuildImageOptions {
   context?: string;
   /**
    * BuildKit cache import/export (`type=gha,scope=...`, `type=registry,ref=...`); default env
-   * TIMEKIT_BUILD_CACHE_FROM / TIMEKIT_BUILD_CACHE_TO. Only buildx exports a cache: with a plain
-   * BuildKit client they are skipped with a progress note (the local cache still works).
+   * TIMEKIT_BUILD_CACHE_FROM / TIMEKIT_BUILD_CACHE_TO, where `{service}` stands for the service
+   * (`type=gha,scope=image-{service}`), so one setting gives each service its own cache scope.
+   * Only buildx exports a cache: with a plain BuildKit client they are skipped with a progress
+   * note (the local cache still works).
    */
   cacheFrom?: string;
   cacheTo?: string;
+  /** Build every step again, cache mounts included (the reproducibility check: same commit, same id). */
+  noCache?: boolean;
   /** Each line of build output as it arrives (BuildKit plain progress). */
   onProgress?: (line: string) => void;
 }
@@ -93,10 +105,15 @@ async function chooseBuilder(
   return { image: local.tag, source: "local" };
 }
 
+/** A cache setting with `{service}` replaced by the service being built. */
+export function cacheSetting(value: string | undefined, service: ServiceName): string | undefined {
+  return value?.replaceAll("{service}", service);
+}
+
 /** `--cache-from/--cache-to` for buildx; other clients cannot export a cache, which is said, not fatal. */
 function cacheFlags(options: BuildImageOptions, client: BuildKitClient, onProgress?: (line: string) => void): string[] {
-  const from = options.cacheFrom ?? Bun.env.TIMEKIT_BUILD_CACHE_FROM;
-  const to = options.cacheTo ?? Bun.env.TIMEKIT_BUILD_CACHE_TO;
+  const from = cacheSetting(options.cacheFrom ?? Bun.env.TIMEKIT_BUILD_CACHE_FROM, options.service);
+  const to = cacheSetting(options.cacheTo ?? Bun.env.TIMEKIT_BUILD_CACHE_TO, options.service);
   if (!from && !to) return [];
   if (!client.buildx) {
     onProgress?.(
@@ -120,16 +137,19 @@ function caFile(): string | null {
   return file;
 }
 
+/** What Bun prints when `bun install --frozen-lockfile` finds bun.lock out of date (and nothing else does). */
+const FROZEN_LOCKFILE = /error: lockfile had changes, but lockfile is frozen/;
+
 /** Why a build failed, in words, from its output. */
-function explain(output: string, builderImage: string): string | undefined {
+export function explain(output: string, builderImage: string): string | undefined {
+  if (FROZEN_LOCKFILE.test(output)) {
+    return "bun.lock does not match the package.json files: run `bun install` and commit bun.lock (and list any new workspace's package.json in the Dockerfile)";
+  }
   if (/failed to (?:resolve|fetch|authorize|load metadata)|pull access denied|failed to do request/i.test(output)) {
     return `the builder image ${builderImage} is not in the engine and cannot be pulled: run \`bun scripts/builder-image.ts\` and pass builderImage "timekit/bun-builder:<bun version>" (or set BUN_IMAGE), or load ${builderImage} first`;
   }
   if (/CERT|certificate|ConnectionRefused|FailedToOpenSocket|ENOTFOUND|ECONNRESET|registry\.npmjs/i.test(output)) {
     return "`bun install` in the builder could not fetch packages: it needs the npm registry (behind a TLS-intercepting proxy, set NODE_EXTRA_CA_CERTS to its CA bundle) or a BuildKit cache already warmed by an earlier build of this bun.lock";
-  }
-  if (/lockfile had changes|frozen/i.test(output)) {
-    return "bun.lock does not match the package.json files: run `bun install` and commit bun.lock (and list any new workspace's package.json in the Dockerfile)";
   }
   return undefined;
 }
@@ -176,7 +196,7 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
       ...Object.entries(buildArgs).flatMap(([key, value]) => ["--build-arg", `${key}=${value}`]),
       ...(ca ? ["--secret", `id=extra_ca,src=${ca}`] : []),
       ...cacheFlags(options, client, log),
-      ...tags.flatMap((tag) => ["--tag", tag]),
+      ...(options.noCache ? ["--no-cache"] : []),
       root,
     ];
     log?.(
@@ -200,7 +220,9 @@ export async function buildImage(options: BuildImageOptions): Promise<BuiltImage
         explain(output, builder.image),
       );
     }
-    const id = (await Bun.file(iidfile).text()).trim();
+    const raw = (await Bun.file(iidfile).text()).trim();
+    const sbom = sbomBytes(root, service, { version, commit, created });
+    const id = await makeReproducible(raw, { created, tags, labels: { [SBOM_LABEL]: sha256(sbom) } });
     const info = (await inspectImage(id)) as ImageInfo;
     return {
       service,

@@ -14,15 +14,37 @@ export interface SourceMetadata {
 
 async function git(root: string, args: string[]): Promise<string | null> {
   const out = await run(["git", "-C", root, ...args], { timeoutMs: 30_000 });
-  return out.exitCode === 0 ? out.stdout.trim() : null;
+  return out.exitCode === 0 ? out.stdout.trimEnd() : null;
 }
 
-/** `abc123def456`, with `-dirty` when the working tree differs from the commit. */
+/** What `version --write` changes: a workspace's package.json and bun.lock, `"version"` lines only. */
+const VERSION_FILES = /^(?:[^/]+\/package\.json|bun\.lock)$/;
+const VERSION_LINE = /^[-+]\s*"version"\s*:\s*"[^"]*",?\s*$/;
+
+/**
+ * Whether the working tree's only changes are version numbers (`version --write`): such a tree
+ * builds the commit's sources, so its images are not `-dirty`.
+ */
+async function onlyVersionChanges(root: string, status: string): Promise<boolean> {
+  const entries = status.split("\n").filter(Boolean);
+  const files = entries.map((line) => line.slice(3));
+  if (entries.some((line) => line.startsWith("??")) || !files.every((file) => VERSION_FILES.test(file))) return false;
+  const diff = await git(root, ["diff", "HEAD", "--unified=0", "--no-color", "--no-ext-diff", "--", ...files]);
+  if (diff === null) return false;
+  const changed = diff.split("\n").filter((line) => /^[-+]/.test(line) && !/^(?:---|\+\+\+) /.test(line));
+  return changed.length > 0 && changed.every((line) => VERSION_LINE.test(line));
+}
+
+/**
+ * `abc123def456`, with `-dirty` when the working tree differs from the commit in anything but
+ * version numbers (`version --write` leaves the sources as committed).
+ */
 export async function gitCommit(root: string): Promise<string> {
   const sha = await git(root, ["rev-parse", "--short=12", "HEAD"]);
   if (!sha) return "unknown";
-  const status = await git(root, ["status", "--porcelain"]);
-  return status ? `${sha}-dirty` : sha;
+  const status = await git(root, ["status", "--porcelain", "--untracked-files=all"]);
+  if (!status || (await onlyVersionChanges(root, status))) return sha;
+  return `${sha}-dirty`;
 }
 
 export async function creationTime(root: string, env = Bun.env): Promise<string> {

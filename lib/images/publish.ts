@@ -1,246 +1,215 @@
 /**
- * The release half of the CLI: `build` (release images with their tags and OCI labels),
- * `publish` (to a registry and/or as checksummed archives, immutable per version) and `promote`
- * (mark a tested image known-good by digest). Each works on one service, so releasing one
- * never touches the other's tags.
+ * `publish`, per service (releasing one never touches the other's tags): the image `build` made
+ * (lib/images/release.ts), byte for byte, to a registry and/or as a signed archive; a version
+ * never changes. `promote` (lib/images/promote.ts) then marks it known-good and moves the
+ * floating tags.
  *
- * Tags of a release X.Y.Z: `X.Y.Z`, `X.Y`, `X` (only for a stable version, and in a registry only
- * while it is the highest of its line) and `sha-<commit>`. There is no `latest`: a per-service
- * version stream has no meaningful one; deploys name a version or `known-good`.
+ * What `publish` pushes is the image `build` made, read back with `docker save` (the engine
+ * returns a layer byte for byte) and written as an OCI layout with fixed compression
+ * (lib/images/oci-layout.ts): the registry's manifest digest is computed here, and publishing
+ * the same build again finds it there and pushes nothing. Beside the image go its SBOM and
+ * its signed provenance (lib/images/provenance.ts), as OCI referrers in the registry and as
+ * files beside the archive.
  */
-import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
-import { rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
-import { pipeline } from "node:stream/promises";
-import { createGzip } from "node:zlib";
-import semver from "semver";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
 import { DeployError, ExitCode } from "../errors";
+import { run } from "../exec";
 import { REPO_ROOT } from "../paths";
 import type { ServiceName } from "../services";
-import { buildImage } from "./build";
-import { inspectImage, pushImage, saveImage, tagImage, untagImage } from "./docker";
-import { KNOWN_GOOD, LOCAL_REPOSITORY, listTags, remoteManifest, tagDigest } from "./registry";
-import { sha256File } from "./resolve";
-import { serviceSbom } from "./sbom";
+import { writeArchive, writeArchiveCompanions } from "./archive";
+import { type ImageInfo, saveImage } from "./docker";
+import { type ImageFiles, readImageArchive, sha256 } from "./image-files";
+import {
+  type Descriptor,
+  MEDIA_TYPES,
+  referrersTag,
+  writeIndex,
+  writeOciLayout,
+  writeReferrer,
+  writeReferrersIndex,
+} from "./oci-layout";
+import { provenanceStatement } from "./provenance";
+import { pushLayout, remoteLabels, remoteManifest, tagDigest } from "./registry";
+import { localRelease, releaseTags } from "./release";
+import { SBOM_LABEL, sbomBytes } from "./sbom";
+import { type SigningKey, signStatement } from "./signing";
 
-/** `sha-<7 hex>` from a commit, or null for an unknown or uncommitted (`-dirty`) tree. */
-export function shaTag(commit: string): string | null {
-  return /^[0-9a-f]{7,40}$/.test(commit) ? `sha-${commit.slice(0, 7)}` : null;
-}
-
-/** Every tag a release gets (locally; `publish` may hold back floating ones). */
-export function releaseTags(version: string, commit: string): string[] {
-  const tags = [version];
-  if (semver.prerelease(version) === null) {
-    tags.push(`${semver.major(version)}.${semver.minor(version)}`, `${semver.major(version)}`);
+/** The local image as files (`docker save`), checked to be the same config the engine holds. */
+async function savedFiles(ref: string, info: ImageInfo, work: string): Promise<ImageFiles> {
+  const file = join(work, "saved.tar");
+  await saveImage(ref, file);
+  const saved = await readImageArchive(file, join(work, "saved"));
+  rmSync(file, { force: true });
+  if (sha256(saved.config) !== info.id) {
+    throw new DeployError(`docker save of ${ref} gave config ${sha256(saved.config)}, not its id ${info.id}`);
   }
-  const sha = shaTag(commit);
-  if (sha) tags.push(sha);
-  return tags;
+  return saved;
 }
 
-export const localRef = (service: ServiceName, tag: string) => `${LOCAL_REPOSITORY}/${service}:${tag}`;
+/** The full commit a revision label names, when this checkout has it (provenance wants all 40 digits). */
+async function fullCommit(revision: string): Promise<string> {
+  if (!/^[0-9a-f]{7,40}$/.test(revision)) return revision;
+  const out = await run(["git", "-C", REPO_ROOT, "rev-parse", "--verify", "--quiet", `${revision}^{commit}`], {
+    timeoutMs: 30_000,
+  });
+  return out.exitCode === 0 ? out.stdout.trim() : revision;
+}
 
-export interface BuildResult {
+export interface PublishOptions {
   service: ServiceName;
   version: string;
-  id: string;
-  commit: string;
-  tags: string[];
-  labels: Record<string, string>;
-}
-
-export async function buildRelease(
-  service: ServiceName,
-  version: string | undefined,
-  note: (line: string) => void,
-): Promise<BuildResult> {
-  // dev builds get `dev` and the sha tag; the commit is known only after metadata is read.
-  const built = await buildImage({
-    service,
-    version: version ?? "dev",
-    tags: [localRef(service, version ?? "dev")],
-    onProgress: (line) => {
-      if (/cannot import or export a BuildKit cache/.test(line)) note(line);
-    },
-  });
-  const tags = version ? releaseTags(version, built.commit) : [localRef(service, "dev"), shaTag(built.commit)];
-  const refs = tags.filter((t): t is string => t !== null).map((t) => (t.includes("/") ? t : localRef(service, t)));
-  for (const ref of refs) await tagImage(built.id, ref);
-  if (!shaTag(built.commit)) note(`no sha-<commit> tag: the build's commit is ${built.commit} (uncommitted changes)`);
-  return { service, version: built.version, id: built.id, commit: built.commit, tags: refs, labels: built.labels };
-}
-
-/** The local image of a release, which `build` made; fails with the fix when it is missing. */
-async function localRelease(service: ServiceName, version: string) {
-  const ref = localRef(service, version);
-  const info = await inspectImage(ref);
-  if (!info) {
-    throw new DeployError(
-      `${ref} is not in the local engine`,
-      ExitCode.failed,
-      `build it first: bun deploy.ts build --service=${service} --version=${version}`,
-    );
-  }
-  const labelled = info.labels["org.opencontainers.image.version"];
-  if (labelled !== undefined && labelled !== version) {
-    throw new DeployError(
-      `${ref} is labelled version ${labelled}, not ${version}: it was tagged by hand, not built for this version`,
-      ExitCode.failed,
-      `rebuild it: bun deploy.ts build --service=${service} --version=${version}`,
-    );
-  }
-  return { ref, info, commit: info.labels["org.opencontainers.image.revision"] ?? "unknown" };
+  registry?: string | undefined;
+  archiveDir?: string | undefined;
+  key: SigningKey;
+  env: Readonly<Record<string, string | undefined>>;
+  note: (line: string) => void;
 }
 
 export interface PublishResult {
   service: ServiceName;
   version: string;
   id: string;
-  registry?: { repository: string; digest: string; tags: string[]; unchanged: boolean };
-  archive?: { file: string; sha256: string; sbom: string; unchanged: boolean };
+  sbomDigest: string;
+  /** The provenance statement's subjects, as signed. */
+  subjects: Array<{ name: string; digest: string }>;
+  keyid: string;
+  registry?: { repository: string; digest: string; tags: string[]; referrers: string | null; unchanged: boolean };
+  archive?: { file: string; sha256: string; sbom: string; provenance: string; unchanged: boolean };
 }
 
-/** Floating tags (`X.Y`, `X`) move only when this version is the highest of their line. */
-function floatingAllowed(tag: string, version: string, published: string[]): boolean {
-  const line = tag.split(".").length === 2 ? `${tag}.x` : `${tag}.x.x`;
-  const higher = published.filter((t) => semver.valid(t) === t && semver.satisfies(t, line) && semver.gt(t, version));
-  return higher.length === 0;
-}
-
-/** Pushes the local image under the remote name, leaving no remote-named tag behind locally. */
-async function pushTag(local: string, remote: string): Promise<string> {
-  await tagImage(local, remote);
-  try {
-    return await pushImage(remote);
-  } finally {
-    await untagImage(remote);
-  }
-}
-
-export async function publishRegistry(
-  service: ServiceName,
+/** Refuses a version the registry already holds with other content, saying where that came from. */
+async function refuseRepublish(
+  repository: string,
   version: string,
-  registry: string,
-  note: (line: string) => void,
-): Promise<NonNullable<PublishResult["registry"]>> {
-  const { ref, info, commit } = await localRelease(service, version);
-  const repository = `${registry}/${service}`;
-  const existing = await remoteManifest(repository, version);
-  if (existing && existing.configDigest !== info.id) {
-    throw new DeployError(
-      `${repository}:${version} is already published with different content (image ${existing.configDigest}, local ${info.id})`,
-      ExitCode.failed,
-      "a published version never changes: release a new version (bun deploy.ts version --service=... --write)",
-    );
-  }
-  const published = await listTags(repository);
-  const tags: string[] = [];
-  let digest = existing?.digest ?? "";
-  if (!existing) {
-    digest = await pushTag(ref, `${repository}:${version}`);
-    tags.push(version);
-  } else note(`${repository}:${version} already holds this image (${existing.digest}); not pushed again`);
-  for (const tag of releaseTags(version, commit).slice(1)) {
-    if (/^\d+(\.\d+)?$/.test(tag) && !floatingAllowed(tag, version, published)) {
-      note(`${repository}:${tag} stays: a higher ${tag}.* version is published`);
-      continue;
-    }
-    const current = await remoteManifest(repository, tag);
-    if (current?.digest === digest) continue;
-    await tagDigest(repository, digest, tag);
-    tags.push(tag);
-  }
-  return { repository, digest, tags, unchanged: existing !== null };
+  existing: string | null,
+  id: string,
+): Promise<never> {
+  const labels = await remoteLabels(repository, version);
+  const revision = labels?.["org.opencontainers.image.revision"] ?? "an unknown commit";
+  throw new DeployError(
+    `${repository}:${version} is already published with different content (image ${existing}, local ${id}); it was built from ${revision}`,
+    ExitCode.failed,
+    `a published version never changes. If the release of ${revision} did not finish, re-run it (it completes: its build is the same), then release this commit as the next version`,
+  );
 }
 
-export interface ArchiveMeta {
-  service: ServiceName;
-  version: string;
-  image: string;
-  id: string;
-  commit: string;
-  created: string;
-  sha256: string;
-}
-
-export const archiveName = (service: ServiceName, version: string) => `${service}-${version}.tar.gz`;
-
-export async function publishArchive(
-  service: ServiceName,
-  version: string,
-  dir: string,
-  note: (line: string) => void,
-): Promise<NonNullable<PublishResult["archive"]>> {
-  const { ref, info, commit } = await localRelease(service, version);
-  mkdirSync(dir, { recursive: true });
-  const file = join(dir, archiveName(service, version));
-  const sumFile = `${file}.sha256`;
-  const metaFile = join(dir, `${service}-${version}.json`);
-  const sbomFile = join(dir, `${service}-${version}.cdx.json`);
-  if (existsSync(file)) {
-    const meta = existsSync(metaFile) ? (JSON.parse(readFileSync(metaFile, "utf8")) as ArchiveMeta) : null;
-    if (!meta || meta.id !== info.id) {
-      throw new DeployError(
-        `${file} is already published with ${meta ? `different content (image ${meta.id}, local ${info.id})` : "no metadata to compare"}`,
-        ExitCode.failed,
-        "a published version never changes: release a new version instead",
-      );
-    }
-    const actual = await sha256File(file);
-    if (actual !== meta.sha256) {
-      throw new DeployError(
-        `${file} does not match its recorded checksum (${actual} vs ${meta.sha256})`,
-        ExitCode.failed,
-        `the archive is corrupt: delete ${file} and publish again`,
-      );
-    }
-    note(`${file} already holds this image; not written again`);
-    return { file, sha256: actual, sbom: sbomFile, unchanged: true };
-  }
-  // Written under temporary names and renamed, so a half-written archive is never published.
-  const tar = `${file}.tmp.tar`;
-  const gz = `${file}.tmp`;
-  try {
-    await saveImage(ref, tar);
-    await pipeline(createReadStream(tar), createGzip({ level: 6 }), createWriteStream(gz));
-    const sha256 = await sha256File(gz);
-    const created = info.labels["org.opencontainers.image.created"] ?? "";
-    const meta: ArchiveMeta = { service, version, image: ref, id: info.id, commit, created, sha256 };
-    await writeFile(
-      sbomFile,
-      `${JSON.stringify(serviceSbom(REPO_ROOT, service, { version, commit, created: created || new Date().toISOString() }), null, 2)}\n`,
-    );
-    await writeFile(metaFile, `${JSON.stringify(meta, null, 2)}\n`);
-    await writeFile(sumFile, `${sha256}  ${archiveName(service, version)}\n`);
-    renameSync(gz, file);
-    return { file, sha256, sbom: sbomFile, unchanged: false };
-  } finally {
-    await rm(tar, { force: true });
-    rmSync(gz, { force: true });
-  }
-}
-
-export interface PromoteResult {
-  service: ServiceName;
-  version: string;
+interface Pushed {
   repository: string;
+  /** The registry's manifest: the layout's, or what an earlier publish of this same image pushed. */
+  manifest: Descriptor;
   digest: string;
   tags: string[];
+  unchanged: boolean;
 }
 
-/** Marks `registry/service:version` known-good by digest: `known-good` and `known-good-X.Y.Z`. */
-export async function promote(service: ServiceName, version: string, registry: string): Promise<PromoteResult> {
-  const repository = `${registry}/${service}`;
-  const manifest = await remoteManifest(repository, version);
-  if (!manifest) {
-    throw new DeployError(
-      `${repository}:${version} is not in the registry`,
-      ExitCode.failed,
-      `publish it first: bun deploy.ts publish --service=${service} --version=${version} --registry=${registry}`,
-    );
+/** Pushes the layout's image as `version` (unless already there) and its sha tag. */
+async function pushImage(
+  options: PublishOptions,
+  layout: string,
+  manifest: Descriptor,
+  id: string,
+  commit: string,
+): Promise<Pushed> {
+  const { service, version, note } = options;
+  const repository = `${options.registry}/${service}`;
+  const existing = await remoteManifest(repository, version);
+  if (existing && existing.configDigest !== id) await refuseRepublish(repository, version, existing.configDigest, id);
+  const tags: string[] = [];
+  let pushed = manifest;
+  if (existing) {
+    pushed = { mediaType: existing.mediaType, digest: existing.digest, size: existing.size };
+    note(`${repository}:${version} already holds this image (${existing.digest}); not pushed again`);
+  } else {
+    await pushLayout(layout, version, repository, version);
+    const now = await remoteManifest(repository, version);
+    if (now?.digest !== manifest.digest) {
+      throw new DeployError(
+        `pushed ${repository}:${version} but it names ${now?.digest ?? "nothing"}, not ${manifest.digest}`,
+      );
+    }
+    tags.push(version);
   }
-  const tags = [`${KNOWN_GOOD}-${version}`, KNOWN_GOOD];
-  for (const tag of tags) await tagDigest(repository, manifest.digest, tag);
-  return { service, version, repository, digest: manifest.digest, tags };
+  for (const tag of releaseTags(version, commit).slice(1)) {
+    const current = await remoteManifest(repository, tag);
+    if (current?.digest === pushed.digest) continue;
+    await tagDigest(repository, pushed.digest, tag);
+    tags.push(tag);
+  }
+  return { repository, manifest: pushed, digest: pushed.digest, tags, unchanged: existing !== null };
+}
+
+/** The SBOM and the signed provenance as OCI referrers of the image (the OCI 1.1 fallback tag). */
+async function pushReferrers(layout: string, pushed: Pushed, sbom: Buffer, provenance: Buffer): Promise<string> {
+  const subject = pushed.manifest;
+  const referrers = [
+    writeReferrer(layout, subject, MEDIA_TYPES.cyclonedx, sbom),
+    writeReferrer(layout, subject, "application/vnd.in-toto+json", provenance),
+  ];
+  // skopeo 1.9 refuses `artifactType` in an index's entries; the artifacts themselves carry it.
+  const index = writeReferrersIndex(
+    layout,
+    referrers.map(({ artifactType: _, ...descriptor }) => descriptor),
+  );
+  const tag = referrersTag(pushed.digest);
+  writeIndex(layout, [{ ...index, annotations: { "org.opencontainers.image.ref.name": tag } }]);
+  const current = await remoteManifest(pushed.repository, tag);
+  if (current?.digest !== index.digest) await pushLayout(layout, tag, pushed.repository, tag);
+  return `${pushed.repository}:${tag}`;
+}
+
+export async function publish(options: PublishOptions): Promise<PublishResult> {
+  const { service, version, note } = options;
+  const { ref, info, commit } = await localRelease(service, version);
+  const work = mkdtempSync(join(tmpdir(), "timekit-publish-"));
+  try {
+    const files = await savedFiles(ref, info, work);
+    const created = info.labels["org.opencontainers.image.created"] || info.created;
+    const sbom = sbomBytes(REPO_ROOT, service, { version, commit, created });
+    const sbomDigest = sha256(sbom);
+    const labelled = info.labels[SBOM_LABEL];
+    if (labelled !== sbomDigest) {
+      note(
+        `${ref}'s ${SBOM_LABEL} is ${labelled ?? "missing"}, not this SBOM's ${sbomDigest}: it was not built by build`,
+      );
+    }
+    const subjects: PublishResult["subjects"] = [];
+    let archive: Awaited<ReturnType<typeof writeArchive>> | undefined;
+    if (options.archiveDir) {
+      archive = await writeArchive(options.archiveDir, service, version, files, join(work, "archive.tar"), note);
+      subjects.push({ name: basename(archive.file), digest: `sha256:${archive.sha256}` });
+    }
+    let pushed: Pushed | undefined;
+    let oci: Awaited<ReturnType<typeof writeOciLayout>> | undefined;
+    if (options.registry) {
+      oci = await writeOciLayout(join(work, "oci"), files, version);
+      pushed = await pushImage(options, oci.layout, oci.manifest, info.id, commit);
+      subjects.push({ name: pushed.repository, digest: pushed.digest });
+    }
+    const statement = provenanceStatement({
+      service,
+      version,
+      commit: await fullCommit(commit),
+      sourceUrl: info.labels["org.opencontainers.image.source"] ?? "",
+      imageId: info.id,
+      sbomDigest,
+      subjects,
+      env: options.env,
+    });
+    const envelope = Buffer.from(`${JSON.stringify(signStatement(statement, options.key))}\n`);
+    const result: PublishResult = { service, version, id: info.id, sbomDigest, subjects, keyid: options.key.keyid };
+    if (archive && options.archiveDir) {
+      const companions = writeArchiveCompanions(options.archiveDir, service, version, archive, sbom, envelope, note);
+      result.archive = { ...archive, ...companions };
+    }
+    if (pushed && oci) {
+      const referrers = await pushReferrers(oci.layout, pushed, sbom, envelope);
+      const { manifest: _, ...summary } = pushed;
+      result.registry = { ...summary, referrers };
+    }
+    return result;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
 }

@@ -1,27 +1,24 @@
 /**
  * Turns each planned service into an image present in the local engine, pinned by content:
- * built from the working tree (`dev`), pulled from a registry, loaded from a checksummed archive,
- * or found locally. Runs before anything running is touched, so a missing tag or a corrupt
- * archive fails with exit 1 and the stack untouched.
+ * built from the working tree (`dev`), pulled from a registry, loaded from a signed archive,
+ * or found locally. Runs before anything running is touched, so a missing tag, a corrupt or
+ * untrusted archive fails (exit 1, or 2 for an unsigned one) with the stack untouched.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { basename, join } from "node:path";
 import type { ServicePlan } from "../deploy/plan";
 import { DeployError, ExitCode, lastLines } from "../errors";
 import type { ServiceName } from "../services";
+import { type ArchiveTrust, archiveKnownGood, loadArchive, verifiedArchive } from "./archive";
 import { buildImage } from "./build";
-import { inspectImage, loadImage, pullImage, tagImage } from "./docker";
+import { inspectImage, pullImage, tagImage } from "./docker";
 import { CONNECTION, KNOWN_GOOD, LOCAL_REPOSITORY, unreachable } from "./registry";
 
-export async function sha256File(path: string): Promise<string> {
-  const hasher = new Bun.CryptoHasher("sha256");
-  for await (const chunk of Bun.file(path).stream()) hasher.update(chunk);
-  return hasher.digest("hex");
-}
+/** The content-derived tag history runs an image by: `<repository>/S:<version>-<id, 12 hex>`. */
+const pinRef = (service: ServiceName, version: string, id: string, repository: string) =>
+  `${repository}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
 
 /** Tags an image id with a content-derived tag so history can always run it again. */
 async function pin(service: ServiceName, version: string, id: string, repository = LOCAL_REPOSITORY): Promise<string> {
-  const ref = `${repository}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
+  const ref = pinRef(service, version, id, repository);
   await tagImage(id, ref);
   return ref;
 }
@@ -58,35 +55,22 @@ async function fromRegistry(s: ServicePlan, registry: string, note: (line: strin
   };
 }
 
-async function fromArchive(s: ServicePlan, dir: string): Promise<ServicePlan> {
-  const file = join(dir, `${s.name}-${s.version}.tar.gz`);
-  const sumFile = `${file}.sha256`;
-  if (!existsSync(file)) {
-    throw new DeployError(
-      `${s.name} version ${s.version}: no archive ${file}`,
-      ExitCode.failed,
-      "publish it first (bun deploy.ts publish) or check --from_archive",
-    );
-  }
-  if (!existsSync(sumFile)) {
-    throw new DeployError(
-      `${file} has no checksum file ${basename(sumFile)}`,
-      ExitCode.failed,
-      "publish writes both; copy the .sha256 along with the archive",
-    );
-  }
-  const expected = readFileSync(sumFile, "utf8").trim().split(/\s+/)[0]?.toLowerCase() ?? "";
-  const actual = await sha256File(file);
-  if (expected !== actual) {
-    throw new DeployError(
-      `checksum mismatch for ${file}: expected ${expected}, got ${actual}`,
-      ExitCode.failed,
-      "the archive is corrupt or was changed; copy it again from where it was published",
-    );
-  }
-  const info = await inspectImage(await loadImage(file));
-  if (!info) throw new DeployError(`${file} loaded but the engine does not list its image`);
-  return { ...s, image: await pin(s.name, s.version, info.id, s.repository), digest: info.id };
+/**
+ * An archive's image, loaded only once its signature and content check out, under its pin tag
+ * alone (the archive's own tags are never applied). `known-good` is the version the directory's
+ * signed known-good record names.
+ */
+async function fromArchive(
+  s: ServicePlan,
+  dir: string,
+  trust: ArchiveTrust,
+  note: (line: string) => void,
+): Promise<ServicePlan> {
+  const version = s.version === KNOWN_GOOD ? archiveKnownGood(dir, s.name, trust, note) : s.version;
+  if (version !== s.version) note(`${s.name}: known-good is version ${version}`);
+  const archive = await verifiedArchive(dir, s.name, version, trust, note);
+  const loaded = await loadArchive(archive.file, s.name, version, (id) => pinRef(s.name, version, id, s.repository));
+  return { ...s, version, image: loaded.ref, digest: loaded.id };
 }
 
 /** The service's image in the local engine, pinned; `note` hears what was built or found. */
@@ -101,7 +85,7 @@ export async function resolveImage(s: ServicePlan, note: (line: string) => void)
     case "registry":
       return fromRegistry(s, s.source.registry, note);
     case "archive":
-      return fromArchive(s, s.source.dir);
+      return fromArchive(s, s.source.dir, s.source.trust ?? { keyDirs: [], allowUntrusted: false }, note);
     case "pinned": {
       // A state from history: its pinned image must still be here, with the same content.
       const info = await inspectImage(s.image);

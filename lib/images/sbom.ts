@@ -108,3 +108,19 @@ export function serviceSbom(
     dependencies: [...dependencies.entries()].map(([ref, on]) => ({ ref, dependsOn: [...on].sort() })),
   };
 }
+
+/** The image label holding the sha256 of the SBOM `publish` writes for that image. */
+export const SBOM_LABEL = "io.timekit.sbom.digest";
+
+/**
+ * The SBOM as published: the bytes of the `.cdx.json` file, the OCI referrer and the GitHub
+ * Release asset, whose sha256 the image's SBOM_LABEL records. A function of bun.lock, the
+ * version, the commit and the creation time only, so a rebuild gives the same bytes.
+ */
+export function sbomBytes(
+  root: string,
+  service: ServiceName,
+  meta: { version: string; commit: string; created: string },
+) {
+  return Buffer.from(`${JSON.stringify(serviceSbom(root, service, meta), null, 2)}\n`);
+}

@@ -18,6 +18,8 @@ export interface ConventionalCommit {
   /** Lower-cased conventional type, or null when the header is not conventional. */
   type: string | null;
   scope: string | null;
+  /** The description after `type(scope): `, or the whole header when it is not conventional. */
+  subject: string;
   breaking: boolean;
   revert: boolean;
 }
@@ -46,7 +48,7 @@ function isBreaking(parsed: Commit): boolean {
 export function parseCommitMessage(hash: string, message: string): ConventionalCommit {
   const trimmed = message.trim();
   const header = trimmed.split("\n", 1)[0] ?? "";
-  if (!trimmed) return { hash, header, type: null, scope: null, breaking: false, revert: false };
+  if (!trimmed) return { hash, header, type: null, scope: null, subject: header, breaking: false, revert: false };
   const parsed = parser.parse(trimmed);
   const type = typeof parsed.type === "string" && parsed.type ? parsed.type.toLowerCase() : null;
   const scope = typeof parsed.scope === "string" && parsed.scope ? parsed.scope : null;
@@ -55,6 +57,7 @@ export function parseCommitMessage(hash: string, message: string): ConventionalC
     header,
     type,
     scope,
+    subject: type !== null && typeof parsed.subject === "string" && parsed.subject ? parsed.subject : header,
     breaking: type !== null && isBreaking(parsed),
     revert: parsed.revert !== null || type === "revert",
   };

@@ -11,14 +11,15 @@
  * docker-registry) are kept from starting. Uses sudo when not root. Needs no `bun install`.
  *
  * --for limits the tools to those the test files matching the filters need (as `bun test <filter>`
- * selects them; SUITE_TOOLS), so a job that runs one suite installs only what that suite needs.
+ * selects them; SUITE_TOOLS in lib/ci/suites.ts), so a job that runs one suite installs only what that suite needs.
  * --check reports and installs nothing; --dry-run prints the commands it would run.
  * Exit codes: 0 every tool ready, 1 a tool is missing or the install failed, 2 usage error.
  */
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { type InstalledTool, resolves, toolsFor } from "../../lib/ci/tools";
+import { toolsFor } from "../../lib/ci/suites";
+import { type InstalledTool, resolves } from "../../lib/ci/tools";
 
 const COMMAND = "install-tools";
 const USAGE = "usage: bun scripts/ci/install-tools.ts [--for=<test path filter>]… [--check] [--dry-run]";

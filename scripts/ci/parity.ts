@@ -1,5 +1,5 @@
 /**
- * Runs workflow jobs as the ubuntu-24.04 runner would, here (lib/ci/parity/runner.ts).
+ * Runs workflow jobs as the ubuntu-24.04 runner would, here (scripts/ci/parity/runner.ts).
  *
  *   bun scripts/ci/parity.ts [--workflow=ci.yml]… [--job=check]… [--keep]
  *
@@ -12,9 +12,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { prepareRunnerImage } from "../../lib/ci/parity/image";
-import { runWorkflow } from "../../lib/ci/parity/runner";
-import { eventFor, sourceWithRelease, WORKFLOWS, type WorkflowName } from "../../lib/ci/parity/scenarios";
+import { prepareRunnerImage } from "./parity/image";
+import { runWorkflow } from "./parity/runner";
+import { eventFor, sourceWithRelease, WORKFLOWS, type WorkflowName } from "./parity/scenarios";
 
 const COMMAND = "parity";
 const USAGE = "usage: bun scripts/ci/parity.ts [--workflow=NAME]… [--job=ID]… [--keep]";

@@ -1,8 +1,8 @@
 /** The parity test's pieces that need no process: expressions, command files, shells, scripts. */
 import { describe, expect, test } from "bun:test";
-import { externalCommands, interception, scriptCommands } from "../../lib/ci/parity/commands";
-import { condition, evaluate, interpolate, outputReads } from "../../lib/ci/parity/expressions";
-import { parseCommandFile, shellArgv } from "../../lib/ci/parity/runner";
+import { externalCommands, interception, scriptCommands } from "../../scripts/ci/parity/commands";
+import { condition, evaluate, interpolate, outputReads } from "../../scripts/ci/parity/expressions";
+import { parseCommandFile, shellArgv } from "../../scripts/ci/parity/runner";
 
 const REPO_ROOT = `${import.meta.dir}/../..`;
 
@@ -126,9 +126,24 @@ describe("interception (what runs resolve-only)", () => {
       "biome",
       "tsc",
     ]);
-    const publish = interception(["bun", "deploy.ts", "publish", "--archive_dir=/tmp/a"], REPO_ROOT);
+    const publish = interception(
+      ["bun", "deploy.ts", "publish", "--service=service2", "--version=1.2.3", "--archive_dir=/tmp/a", "--json"],
+      REPO_ROOT,
+    );
     expect([...(publish?.needs.keys() ?? [])].sort()).toEqual(["bun", "docker", "git", "skopeo"]);
-    expect(publish?.writes).toEqual(["/tmp/a"]);
+    expect(publish?.writes).toEqual([
+      "/tmp/a/service2-1.2.3.tar.gz",
+      "/tmp/a/service2-1.2.3.tar.gz.sha256",
+      "/tmp/a/service2-1.2.3.cdx.json",
+      "/tmp/a/service2-1.2.3.intoto.jsonl",
+    ]);
+    expect(JSON.parse(publish?.stdout ?? "")).toEqual({ service: "service2", version: "1.2.3" });
+    const pushed = interception(
+      ["bun", "deploy.ts", "publish", "--service=service1", "--registry=r/x", "--json"],
+      REPO_ROOT,
+    );
+    expect(JSON.parse(pushed?.stdout ?? "").registry.digest).toMatch(/^sha256:0{64}$/);
+    expect([...(interception(["gh", "release", "view", "x"], REPO_ROOT)?.needs.keys() ?? [])]).toEqual(["gh"]);
     expect([
       ...(interception(["bun", "deploy.ts", "--version_service1=dev"], REPO_ROOT)?.needs.keys() ?? []),
     ]).toContain("docker-compose");

@@ -1,8 +1,8 @@
 /**
  * Runner parity: every job of ci.yml, release.yml, deploy.yml and kind.yml (up to where a cluster
  * must answer) runs its steps in a fresh clone of HEAD with CI=true and a PATH holding only the
- * ubuntu-24.04 image's commands plus what the job installs itself (lib/ci/parity/runner.ts).
- * Heavy calls are resolve-only (lib/ci/parity/commands.ts; docs/pipeline.md). Then the checks
+ * ubuntu-24.04 image's commands plus what the job installs itself (scripts/ci/parity/runner.ts).
+ * Heavy calls are resolve-only (scripts/ci/parity/commands.ts; docs/pipeline.md). Then the checks
  * that a broken workflow is caught: the original missing-tools bug, an unset output, a missing
  * command, a step that cannot pass.
  */
@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { prepareRunnerImage, type RunnerImage } from "../../lib/ci/parity/image";
-import { type EventSpec, type JobRecord, type ParityReport, runWorkflow } from "../../lib/ci/parity/runner";
-import { eventFor, sourceWithRelease, type WorkflowName } from "../../lib/ci/parity/scenarios";
+import { prepareRunnerImage, type RunnerImage } from "../../scripts/ci/parity/image";
+import { type EventSpec, type JobRecord, type ParityReport, runWorkflow } from "../../scripts/ci/parity/runner";
+import { eventFor, sourceWithRelease, type WorkflowName } from "../../scripts/ci/parity/scenarios";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const WORKFLOWS = join(REPO_ROOT, ".github", "workflows");
@@ -34,7 +34,7 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 async function replay(
   file: WorkflowName,
-  options: { text?: string; jobs?: string[]; event?: EventSpec } = {},
+  options: { text?: string; jobs?: string[]; event?: EventSpec; secrets?: Record<string, string> } = {},
 ): Promise<ParityReport> {
   return runWorkflow({
     source,
@@ -44,6 +44,7 @@ async function replay(
     image,
     workDir: join(scratch, `run-${++runs}`),
     ...(options.jobs ? { jobs: options.jobs } : {}),
+    ...(options.secrets ? { secrets: options.secrets } : {}),
   });
 }
 
@@ -84,19 +85,36 @@ describe("the repository's workflows on the runner's PATH", () => {
     expect(step(check, "workflow rules")?.mode).toBe("ran");
   });
 
-  test("release.yml: after CI passed on main, service2's release runs every step", async () => {
+  test("release.yml: after CI passed on main, service2's release and promotion run every step", async () => {
     const report = await replay("release.yml");
     expect(report.problems).toEqual([]);
     expect(report.jobs.map((j) => [j.id, j.leg, j.result])).toEqual([
       ["plan", "", "success"],
       ["release", "service2", "success"],
+      ["promote", "service2", "success"],
     ]);
     const release = job(report, "release")[0];
     expect(release?.steps.filter((s) => s.mode === "skipped")).toEqual([]);
-    expect(step(release, "version")?.detail).toMatch(
-      /release="true" version="\d+\.\d+\.\d+" tag="service2-v\d+\.\d+\.\d+"/,
+    expect(step(release, "version")?.detail).toMatch(/release="true" version="\d+\.\d+\.\d+"/);
+    expect(step(release, "integration")?.detail).toContain("--other_version=known-good");
+    expect(step(release, "publish")?.detail).toMatch(/outputs: digest="sha256:0{64}"/);
+    expect(step(release, "GitHub's build provenance for the archive")?.detail).toContain("provenance of 1 file(s)");
+    const promote = job(report, "promote")[0];
+    expect(promote?.steps.filter((s) => s.mode === "skipped")).toEqual([]);
+    expect(step(promote, "actions/download-artifact")?.detail).toMatch(
+      /artifact release-service2-\d+\.\d+\.\d+: 4 file\(s\)/,
     );
-    expect(step(release, "tag the release")?.detail).toContain("resolve-only git push origin refs/tags/service2-v");
+    expect(step(promote, "GitHub Release")?.detail).toContain("resolve-only gh release view service2-v");
+    const record = step(promote, "record the version and CHANGELOG on main");
+    expect(record?.mode).toBe("resolve-only");
+    expect(record?.detail).toContain("resolve-only git push origin HEAD:refs/heads/main");
+  });
+
+  test("release.yml without the signing key secret: publish stops with what to set", async () => {
+    const report = await replay("release.yml", { secrets: { GITHUB_TOKEN: "t" } });
+    expect(job(report, "release")[0]?.result).toBe("failure");
+    expect(report.problems.join("\n")).toContain("set the repository secret TIMEKIT_SIGNING_KEY");
+    expect(job(report, "promote")[0]?.result).toBe("skipped");
   });
 
   test("release.yml by hand: only from main, and only the services asked for", async () => {
@@ -111,11 +129,13 @@ describe("the repository's workflows on the runner's PATH", () => {
     expect(fromBranch.jobs.map((j) => [j.id, j.result])).toEqual([
       ["plan", "skipped"],
       ["release", "skipped"],
+      ["promote", "skipped"],
     ]);
     const onlyService1 = await replay("release.yml", { event: dispatch("refs/heads/main", "service1") });
     expect(onlyService1.problems).toEqual([]);
     expect(job(onlyService1, "plan")[0]?.outputs).toMatchObject({ services: "[]", any: "false" });
     expect(job(onlyService1, "release")[0]?.result).toBe("skipped");
+    expect(job(onlyService1, "promote")[0]?.result).toBe("skipped");
   });
 
   test("release.yml after a failed CI run, or CI on a pull request: nothing runs", async () => {
@@ -129,6 +149,7 @@ describe("the repository's workflows on the runner's PATH", () => {
       expect(report.jobs.map((j) => [j.id, j.result])).toEqual([
         ["plan", "skipped"],
         ["release", "skipped"],
+        ["promote", "skipped"],
       ]);
     }
   });

@@ -3,19 +3,17 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { prepareRunnerImage, STAND_INS } from "../../lib/ci/parity/image";
 import {
   allTestFiles,
-  CLI_TOOLS,
-  cliTools,
-  INSTALLED_TOOLS,
-  RUNNER_IMAGE_TOOLS,
-  resolves,
+  PROCESS_TOOLS,
   SUITE_TOOLS,
   selectedTestFiles,
+  startsProcessNeeding,
   suiteTools,
   toolsFor,
-} from "../../lib/ci/tools";
+} from "../../lib/ci/suites";
+import { CLI_TOOLS, cliTools, INSTALLED_TOOLS, RUNNER_IMAGE_TOOLS, resolves } from "../../lib/ci/tools";
+import { prepareRunnerImage, STAND_INS } from "../../scripts/ci/parity/image";
 import { repositoryImportGraph } from "../release/import-graph";
 import { missingSuiteTools } from "../support/suite-tools";
 
@@ -30,15 +28,20 @@ afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 const TOOL_CALL = /(?:(?:Bun\.which\(|(?:spawn|spawnSync|run|runChecked)\(\s*\[)\s*["'`]|\$`)([a-z][\w.-]*)["'`\s]/g;
 /** Bun itself is what runs the suites. */
 const NOT_COMMANDS = new Set(["bun"]);
+/** Comments and types go: a command in a doc comment's example is not a command the code starts. */
+const transpiler = new Bun.Transpiler({ loader: "ts" });
 
+/** Commands started by name in `source` (TypeScript), comments and types ignored. */
+function toolsIn(source: string): string[] {
+  const code = transpiler.transformSync(source);
+  return [...code.matchAll(TOOL_CALL)].map((m) => m[1] as string).filter((tool) => !NOT_COMMANDS.has(tool));
+}
+
+/** What a test file's code starts by name: the file and what it imports statically (not `import()`). */
 function referencedTools(testFile: string): Set<string> {
   const tools = new Set<string>();
-  for (const file of repositoryImportGraph(REPO_ROOT, testFile)) {
-    if (!/\.ts$/.test(file)) continue;
-    for (const match of readFileSync(join(REPO_ROOT, file), "utf8").matchAll(TOOL_CALL)) {
-      const tool = match[1] as string;
-      if (!NOT_COMMANDS.has(tool)) tools.add(tool);
-    }
+  for (const file of repositoryImportGraph(REPO_ROOT, testFile, { dynamic: false })) {
+    if (/\.ts$/.test(file)) for (const tool of toolsIn(readFileSync(join(REPO_ROOT, file), "utf8"))) tools.add(tool);
   }
   return tools;
 }
@@ -48,10 +51,33 @@ describe("SUITE_TOOLS", () => {
     expect(Object.keys(SUITE_TOOLS).sort()).toEqual(allTestFiles(REPO_ROOT));
   });
 
-  test.each(Object.keys(SUITE_TOOLS))("%s declares every command its code starts by name", (file) => {
+  test.each(Object.keys(SUITE_TOOLS))("%s lists exactly what its code starts, plus what its processes need", (file) => {
     const declared = new Set(SUITE_TOOLS[file]);
-    const undeclared = [...referencedTools(file)].filter((tool) => !declared.has(tool));
-    expect(undeclared).toEqual([]);
+    const referenced = referencedTools(file);
+    const undeclared = [...referenced].filter((tool) => !declared.has(tool));
+    const stale = [...declared].filter((tool) => !referenced.has(tool) && !startsProcessNeeding(file, tool));
+    expect({ undeclared, stale }).toEqual({ undeclared: [], stale: [] });
+  });
+
+  test("the scan sees through static imports, skips import() and comments", () => {
+    // tests/cli/main.test.ts reaches the CLI, whose drivers (kubectl, helm, Compose) load lazily.
+    const cli = referencedTools("tests/cli/main.test.ts");
+    expect(cli.has("kubectl")).toBe(false);
+    expect(cli.has("docker")).toBe(false);
+    // lib/exec.ts's doc comment shows `run(["docker", …])`; only code counts. (The samples are
+    // joined at run time so this file's own scan does not see them.)
+    const sample = (...parts: string[]) => parts.join("");
+    expect(toolsIn(sample("/** run([", '"docker", "ps"]) */\nconst x = 1;'))).toEqual([]);
+    expect(toolsIn(sample("await run([", '"skopeo", "inspect"]);\nBun.which(', '"wrk");'))).toEqual(["skopeo", "wrk"]);
+    // The registry suite starts docker-registry itself: the scan finds it through helpers.ts.
+    expect(referencedTools("tests/deploy/pipeline.test.ts").has("docker-registry")).toBe(true);
+  });
+
+  test("every process-level entry names a test file that exists", () => {
+    const files = allTestFiles(REPO_ROOT);
+    for (const [tool, prefixes] of Object.entries(PROCESS_TOOLS)) {
+      for (const prefix of prefixes) expect([tool, files.some((f) => f.startsWith(prefix))]).toEqual([tool, true]);
+    }
   });
 
   test("a declared command is on the runner image or installed by install-tools", () => {

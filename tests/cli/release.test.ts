@@ -4,6 +4,10 @@
  * registry paths are in tests/deploy/compose.test.ts and pipeline.test.ts.
  */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { REPO_ROOT } from "../../lib/paths";
 import { deploy } from "./support";
 
 describe("release commands reject bad usage with exit 2", () => {
@@ -22,16 +26,30 @@ describe("release commands reject bad usage with exit 2", () => {
       ["publish", "--service=service1", "--version=1.0.0", "--registry=http://x"],
       /--registry="http:\/\/x" is not allowed/,
     ],
-    ["promote without a registry", ["promote", "--service=service2", "--version=1.0.0"], /promote needs --registry/],
+    [
+      "promote without a destination",
+      ["promote", "--service=service2", "--version=1.0.0"],
+      /promote needs --registry=R .* and\/or --archive_dir=DIR/,
+    ],
     [
       "promote with an unknown flag",
       ["promote", "--servce=service2"],
       /unknown flag --servce; did you mean --service\?/,
     ],
     [
-      "integrate without a registry",
+      "integrate against known-good without a registry",
       ["integrate", "--service=service2", "--version=1.0.0"],
-      /integrate needs --registry/,
+      /integrate --other_version=known-good pulls the other service from a registry: give --registry=R/,
+    ],
+    [
+      "version --write with --sync",
+      ["version", "--service=service1", "--write", "--sync"],
+      /--write and --sync both set the version in package.json/,
+    ],
+    [
+      "an untrusted archive allowed without archives",
+      ["--allow_untrusted_archive", "--dry-run"],
+      /--allow_untrusted_archive applies to archives only; give --from_archive=DIR too/,
     ],
     ["integrate without a version", ["integrate", "--service=service2"], /--version is required/],
     [
@@ -42,7 +60,7 @@ describe("release commands reject bad usage with exit 2", () => {
     [
       "known-good without a registry",
       ["--version_service1=known-good", "--dry-run"],
-      /--version_service1=known-good names the image promoted in a registry; give --registry/,
+      /--version_service1=known-good names the image promoted in a registry or an archive directory; give --registry=R .* or --from_archive=DIR/,
     ],
   ];
   for (const [name, args, message] of cases) {
@@ -53,7 +71,7 @@ describe("release commands reject bad usage with exit 2", () => {
     });
   }
 
-  test("known-good with a registry plans a pull of the known-good tag", async () => {
+  test("known-good with a registry plans a pull from the known-good repository", async () => {
     const r = await deploy([
       "--version_service2=known-good",
       "--registry=127.0.0.1:5000/timekit",
@@ -64,9 +82,23 @@ describe("release commands reject bad usage with exit 2", () => {
     const plan = JSON.parse(r.stdout).plan;
     expect(plan.services.service2).toMatchObject({
       version: "known-good",
-      image: "127.0.0.1:5000/timekit/service2:known-good",
+      image: "127.0.0.1:5000/timekit/known-good/service2:latest",
       source: { kind: "registry", registry: "127.0.0.1:5000/timekit" },
     });
     expect(plan.services.service1.source).toEqual({ kind: "build" });
+  });
+
+  test("known-good with an archive directory plans a load from its signed known-good record", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "timekit-release-cli-"));
+    try {
+      const r = await deploy(["--version_service1=known-good", `--from_archive=${dir}`, "--dry-run", "--json"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      const source = JSON.parse(r.stdout).plan.services.service1.source;
+      expect(source).toMatchObject({ kind: "archive", dir, trust: { allowUntrusted: false } });
+      expect(source.trust.keyDirs).toEqual([join(REPO_ROOT, "release-keys"), expect.stringMatching(/trusted-keys$/)]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

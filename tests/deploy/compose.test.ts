@@ -170,6 +170,25 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     expect(second.stderr).toContain("--lock_wait");
   }, 180_000);
 
+  test("promote marks a published version known-good; up from known-good runs that digest", async () => {
+    const p = await deploy([
+      "promote",
+      "--service=service1",
+      "--version=1.1.0",
+      `--registry=${R}`,
+      "--json",
+      "--quiet",
+    ]);
+    expect(p.code).toBe(0);
+    const promoted = (JSON.parse(p.stdout) as { registry: { digest: string; knownGood: string[] } }).registry;
+    expect(promoted.knownGood).toEqual([`${R}/known-good/service1:1.1.0`, `${R}/known-good/service1:latest`]);
+    const r = await up(["--version_service1=known-good"]);
+    expect(r.code).toBe(0);
+    const s = await status();
+    expect(s.services.service1).toMatchObject({ version: "1.1.0", digest: promoted.digest, health: "healthy" });
+    expect(s.services.service1.image).toBe(`${R}/known-good/service1@${promoted.digest}`);
+  }, 180_000);
+
   test("history --json lists what ran, newest first, with every setting", async () => {
     const history = JSON.parse((await deploy(["history", "--json", `--project=${project}`])).stdout) as Array<{
       action: string;

@@ -20,7 +20,7 @@ import {
   waitHealthy,
 } from "../support/docker";
 import { loadLoop, splitRequest } from "../support/http";
-import { TEST_METADATA, TEST_REPOSITORY, TEST_TAG, testImages } from "../support/images";
+import { expectedMetadata, TEST_REPOSITORY, TEST_TAG, testImages } from "../support/images";
 
 const SUITE = "docker compose suite";
 const hasDocker = await requireDocker(SUITE);
@@ -120,11 +120,12 @@ describe.skipIf(!ready)("the stack on Compose", () => {
       expect((await get(`${service2}/readyz`)).status).toBe(200);
       const legacyHealth = await get(`${service2}/_/health`);
       expect([legacyHealth.status, legacyHealth.text.trim()]).toEqual([200, "OK"]);
+      const expected = await expectedMetadata("service2");
       expect(JSON.parse((await get(`${service2}/version`)).text)).toEqual({
         service: "service2",
-        version: TEST_METADATA.version,
-        commit: TEST_METADATA.commit,
-        built: TEST_METADATA.created,
+        version: expected.version,
+        commit: expected.commit,
+        built: expected.created,
       });
       const metrics = await get(`${service2}/metrics`);
       expect(metrics.status).toBe(200);
@@ -185,7 +186,7 @@ describe.skipIf(!ready)("the stack on Compose", () => {
           expect((await get(`${url}${path}`)).status).toBe(200);
         expect(JSON.parse((await get(`${url}/version`)).text)).toMatchObject({
           service: "service1",
-          version: TEST_METADATA.version,
+          version: (await expectedMetadata("service1")).version,
         });
         expect(Object.keys(JSON.parse((await get(`${url}/openapi/json`)).text).paths)).toContain("/v1/timestamp");
       }

@@ -1,19 +1,21 @@
 /** What a release is tagged and what its SBOM lists, from bun.lock: no Docker needed. */
 import { describe, expect, test } from "bun:test";
-import { releaseTags, shaTag } from "../../lib/images/publish";
+import { floatingTags, releaseTags, shaTag } from "../../lib/images/release";
 import { serviceSbom } from "../../lib/images/sbom";
 import { REPO_ROOT as ROOT } from "../../lib/paths";
 
 describe("release tags", () => {
-  test("a stable version gets X.Y.Z, X.Y, X and sha-<commit>", () => {
-    expect(releaseTags("1.4.2", "0123456789ab")).toEqual(["1.4.2", "1.4", "1", "sha-0123456"]);
+  test("build and publish tag X.Y.Z and sha-<commit>; promote moves X.Y and X", () => {
+    expect(releaseTags("1.4.2", "0123456789ab")).toEqual(["1.4.2", "sha-0123456"]);
+    expect(floatingTags("1.4.2")).toEqual(["1.4", "1"]);
   });
   test("a pre-release gets no floating tag", () => {
     expect(releaseTags("2.0.0-rc.1", "0123456789ab")).toEqual(["2.0.0-rc.1", "sha-0123456"]);
+    expect(floatingTags("2.0.0-rc.1")).toEqual([]);
   });
   test("an uncommitted tree gets no sha tag", () => {
     expect(shaTag("0123456789ab-dirty")).toBeNull();
-    expect(releaseTags("1.0.0", "unknown")).toEqual(["1.0.0", "1.0", "1"]);
+    expect(releaseTags("1.0.0", "unknown")).toEqual(["1.0.0"]);
   });
 });
 

@@ -34,16 +34,20 @@ describe("bumpFor: the bump a commit message asks for", () => {
 });
 
 describe("parseCommitMessage", () => {
-  test("keeps hash, header, type and scope", () => {
+  test("keeps hash, header, type, scope and subject", () => {
     const commit = parseCommitMessage("deadbeef", "feat(service2)!: rename field\n\nbody text\n");
     expect(commit).toEqual({
       hash: "deadbeef",
       header: "feat(service2)!: rename field",
       type: "feat",
       scope: "service2",
+      subject: "rename field",
       breaking: true,
       revert: false,
     });
+  });
+  test("a header that is not conventional is its own subject", () => {
+    expect(parseCommitMessage("abc", "Fix the thing\n").subject).toBe("Fix the thing");
   });
 });
 

@@ -12,8 +12,12 @@ function isBuiltin(specifier: string): boolean {
   );
 }
 
-/** Repository-relative paths of every file `entry` imports, directly or not, outside node_modules. */
-export function repositoryImportGraph(repoRoot: string, entry: string): string[] {
+/**
+ * Repository-relative paths of every file `entry` imports, directly or not, outside node_modules.
+ * `dynamic: false` leaves out what is only reached through `import()` (loaded lazily, if ever).
+ */
+export function repositoryImportGraph(repoRoot: string, entry: string, options: { dynamic?: boolean } = {}): string[] {
+  const followDynamic = options.dynamic ?? true;
   const root = realpathSync(repoRoot) + sep;
   const seen = new Set<string>();
   const pending = [realpathSync(`${root}${entry}`)];
@@ -23,8 +27,8 @@ export function repositoryImportGraph(repoRoot: string, entry: string): string[]
     seen.add(file);
     if (!/\.[cm]?[jt]sx?$/.test(file)) continue; // JSON and other assets are leaves
     // Type-only imports are dropped by the scan, as they are by the bundler.
-    for (const { path } of transpiler.scanImports(readFileSync(file, "utf8"))) {
-      if (isBuiltin(path)) continue;
+    for (const { path, kind } of transpiler.scanImports(readFileSync(file, "utf8"))) {
+      if (isBuiltin(path) || (!followDynamic && kind === "dynamic-import")) continue;
       const resolved = realpathSync(Bun.resolveSync(path, dirname(file)));
       if (resolved.startsWith(root) && !resolved.includes(`${sep}node_modules${sep}`)) pending.push(resolved);
     }

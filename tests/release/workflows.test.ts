@@ -53,6 +53,9 @@ describe("every workflow", () => {
     "docker/login-action": "4907a6ddec9925e35a0a9e82d7399ccc52663121 # v4.1.0",
     "crazy-max/ghaction-github-runtime": "04d248b84655b509d8c44dc1d6f990c879747487 # v4.0.0",
     "actions/upload-artifact": "bbbca2ddaa5d8feaa63e36b76fdaad77386f024f # v7.0.0",
+    "actions/download-artifact": "3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c # v8.0.1",
+    // A composite action whose one step is actions/attest@59d89421… (v4.1.0), `using: node24`.
+    "actions/attest-build-provenance": "a2bbfa25375fe432b6a289bc6b6cd05ecd0c4c32 # v4.1.0",
     "azure/setup-helm": "9bc31f4ebc9c6b171d7bfbaa5d006ae7abdb4310 # v5.0.1",
     "helm/kind-action": "ef37e7f390d99f746eb8b610417061a60e82a6cc # v1.14.0",
   };
@@ -98,19 +101,18 @@ describe("ci.yml", () => {
     expect(script).toContain('if [ "$ANY_SERVICE" = true ]; then expected=success; fi');
   });
 
-  test("the Docker suite runs per changed service; only that service's build writes its cache scope", async () => {
+  test("the Docker suite runs per changed service; every build writes its own service's cache scope", async () => {
     const { jobs } = await workflow("ci.yml");
     const docker = jobs.docker;
     expect(docker?.needs).toBe("changes");
     expect(docker?.if).toBe("needs.changes.outputs.any == 'true'");
     expect(docker?.strategy?.matrix?.service).toBe(`$\{{ fromJSON(needs.changes.outputs.services) }}`);
     expect(runs(docker)).toContain("bun test tests/docker");
-    // The suite builds both services: a job-wide cache setting would put both into one scope.
-    expect(Object.keys(docker?.env ?? {}).filter((key) => key.startsWith("TIMEKIT_BUILD_CACHE"))).toEqual([]);
+    // The suite builds both services: {service} gives each build its own scope (lib/images/build.ts).
+    expect(docker?.env?.TIMEKIT_BUILD_CACHE_FROM).toBe("type=gha,scope=image-{service}");
+    expect(docker?.env?.TIMEKIT_BUILD_CACHE_TO).toBe("type=gha,mode=max,scope=image-{service}");
     const build = docker?.steps?.find((s) => s.run?.includes("bun deploy.ts build"));
     expect(build?.run).toBe('bun deploy.ts build --service="$SERVICE"');
-    expect(build?.env?.TIMEKIT_BUILD_CACHE_FROM).toBe(`type=gha,scope=image-$\{{ matrix.service }}`);
-    expect(build?.env?.TIMEKIT_BUILD_CACHE_TO).toBe(`type=gha,mode=max,scope=image-$\{{ matrix.service }}`);
   });
 
   test("check and unit tests run on every change, with the workflow checks", async () => {
@@ -155,9 +157,10 @@ describe("release.yml", () => {
     const checkout = (job: Job | undefined) => job?.steps?.find((s) => s.uses?.startsWith("actions/checkout@"));
     expect(checkout(jobs.plan)?.with?.ref).toBe(`$\{{ github.event.workflow_run.head_sha || github.sha }}`);
     expect(checkout(jobs.release)?.with?.ref).toBe(`$\{{ needs.plan.outputs.commit }}`);
+    expect(checkout(jobs.promote)?.with?.ref).toBe(`$\{{ needs.plan.outputs.commit }}`);
   });
 
-  test("per pending service: version → build → test → publish → integrate → tag → promote, all through deploy.ts", async () => {
+  test("per pending service: version → build → test the candidate → integrate → publish, nothing published before", async () => {
     const { jobs } = await workflow("release.yml");
     const release = jobs.release;
     expect(release?.strategy?.matrix?.service).toBe(`$\{{ fromJSON(needs.plan.outputs.services) }}`);
@@ -165,15 +168,39 @@ describe("release.yml", () => {
       'bun deploy.ts version --service="$SERVICE" --json',
       "bun deploy.ts build",
       "bun test tests/docker",
-      "bun deploy.ts publish",
       "bun deploy.ts integrate",
-      "--tag --json",
-      'git push origin "refs/tags/$TAG"',
-      "bun deploy.ts promote",
+      "bun deploy.ts publish",
     ].map((needle) => stepIndex(release, needle));
     expect(order.every((index) => index >= 0)).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     expect(runs(jobs.plan).join("\n")).toContain("bun scripts/changed-services.ts --pending-release");
+    // The Docker suite tests the candidate image itself, not images it builds.
+    const test_ = release?.steps?.[stepIndex(release, "bun test tests/docker")];
+    expect(test_?.env?.TIMEKIT_CANDIDATE_IMAGE).toBe(
+      `timekit/$\{{ matrix.service }}:$\{{ steps.version.outputs.version }}`,
+    );
+    // Provenance of what was published, then the archive kept for promote.
+    const attest = (release?.steps ?? []).findIndex((s) => s.uses?.startsWith("actions/attest-build-provenance@"));
+    const upload = (release?.steps ?? []).findIndex((s) => s.uses?.startsWith("actions/upload-artifact@"));
+    expect(attest).toBeGreaterThan(stepIndex(release, "bun deploy.ts publish"));
+    expect(upload).toBeGreaterThan(attest);
+  });
+
+  test("promote waits for every release leg, then: known-good → GitHub Release (the tag) → the record on main", async () => {
+    const { jobs } = await workflow("release.yml");
+    const promote = jobs.promote;
+    expect(promote?.needs).toEqual(["plan", "release"]);
+    // No status function: GitHub's implicit success() needs every leg of release to pass.
+    expect(promote?.if).toBe("needs.plan.outputs.any == 'true'");
+    const order = [
+      "bun deploy.ts promote",
+      'gh release create "$TAG" --target "$COMMIT"',
+      'bun deploy.ts version --service="$SERVICE" --sync --json',
+      "git push origin HEAD:refs/heads/main",
+    ].map((needle) => stepIndex(promote, needle));
+    expect(order.every((index) => index >= 0)).toBe(true);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(runs(promote).join("\n")).not.toContain('git push origin "refs/tags');
   });
 
   test("the version step leaves the checkout clean (no --write) and fails on a report without a release field", async () => {
@@ -186,16 +213,21 @@ describe("release.yml", () => {
     const { jobs } = await workflow("release.yml");
     expect(jobs.release?.env?.BOOTSTRAP).toBe(`$\{{ inputs.bootstrap == true }}`);
     const integrate = jobs.release?.steps?.find((s) => s.run?.includes("bun deploy.ts integrate"));
-    expect(integrate?.run).toContain("other=(--other_version=dev)");
+    expect(integrate?.run).toContain('elif [ "$BOOTSTRAP" = true ]; then\n  with=dev');
+    // Both services pending: integrated with each other's candidates.
+    expect(integrate?.run).toContain("with=candidate");
+    expect(integrate?.run).toContain('--other_version="$with"');
   });
 
   test("one concurrency group per service, never cancelled; each service's build writes its own cache", async () => {
     const { concurrency, jobs } = await workflow("release.yml");
     expect(concurrency).toBeUndefined();
     expect(jobs.release?.concurrency).toEqual({ group: `release-$\{{ matrix.service }}`, "cancel-in-progress": false });
-    const build = jobs.release?.steps?.find((s) => s.name === "build");
-    expect(build?.env?.TIMEKIT_BUILD_CACHE_TO).toBe(`type=gha,mode=max,scope=image-$\{{ matrix.service }}`);
-    expect(Object.keys(jobs.release?.env ?? {}).filter((key) => key.startsWith("TIMEKIT_BUILD_CACHE"))).toEqual([]);
+    expect(jobs.promote?.concurrency).toEqual({
+      group: `release-promote-$\{{ matrix.service }}`,
+      "cancel-in-progress": false,
+    });
+    expect(jobs.release?.env?.TIMEKIT_BUILD_CACHE_TO).toBe("type=gha,mode=max,scope=image-{service}");
   });
 
   test("a re-run can upload the archive again (overwrite)", async () => {
@@ -205,11 +237,29 @@ describe("release.yml", () => {
     expect(upload?.with).toMatchObject({ overwrite: true, "if-no-files-found": "error" });
   });
 
-  test("write scopes exist only on the release job", async () => {
+  test("write scopes only where needed: packages and attestations to publish, contents to release", async () => {
     const { permissions, jobs } = await workflow("release.yml");
     expect(permissions).toEqual({ contents: "read" });
-    expect(jobs.release?.permissions).toEqual({ contents: "write", packages: "write" });
+    expect(jobs.release?.permissions).toEqual({
+      contents: "read",
+      packages: "write",
+      "id-token": "write",
+      attestations: "write",
+    });
+    expect(jobs.promote?.permissions).toEqual({ contents: "write", packages: "write" });
     expect(jobs.plan?.permissions).toBeUndefined();
+  });
+
+  test("publish and promote need the signing key secret and say so when it is missing", async () => {
+    const { jobs } = await workflow("release.yml");
+    for (const [job, needle] of [
+      [jobs.release, "bun deploy.ts publish"],
+      [jobs.promote, "bun deploy.ts promote"],
+    ] as const) {
+      const step = job?.steps?.[stepIndex(job, needle)];
+      expect(step?.env?.TIMEKIT_SIGNING_KEY).toBe(`$\{{ secrets.TIMEKIT_SIGNING_KEY }}`);
+      expect(step?.run).toContain(': "${TIMEKIT_SIGNING_KEY:?set the repository secret TIMEKIT_SIGNING_KEY');
+    }
   });
 });
 

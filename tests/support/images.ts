@@ -3,11 +3,18 @@
  * tree with the production library (lib/images/build.ts), so every suite tests what ships.
  * Fixed metadata keeps rebuilds of an unchanged tree a cache hit. The tags are reused by the
  * next run; an image they pointed at before is removed once replaced, so runs do not pile up.
+ *
+ * A release tests its candidate itself: with TIMEKIT_CANDIDATE_IMAGE=timekit/service2:1.4.0 (the
+ * image `build` made), that service's suites run that very image (it gets the test tag; nothing
+ * is rebuilt) and expect its own metadata; the other service is built as usual.
  */
 import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type BuiltImage, buildImage } from "../../lib/images/build";
+import { inspectImage, tagImage } from "../../lib/images/docker";
+import { sourceMetadata } from "../../lib/images/metadata";
+import { REPO_ROOT } from "../../lib/paths";
 import { SERVICES, type ServiceName } from "../../lib/services";
 import { run } from "./docker";
 
@@ -29,7 +36,53 @@ async function imageId(ref: string): Promise<string | null> {
   return out.exitCode === 0 ? out.stdout.trim() : null;
 }
 
+export const CANDIDATE_ENV = "TIMEKIT_CANDIDATE_IMAGE";
+
+/** The candidate named by TIMEKIT_CANDIDATE_IMAGE when it is an image of `service`, else null. */
+export async function candidateImage(service: ServiceName): Promise<{ ref: string; id: string } | null> {
+  const ref = Bun.env[CANDIDATE_ENV];
+  if (!ref) return null;
+  const info = await inspectImage(ref);
+  if (!info) throw new Error(`${CANDIDATE_ENV}=${ref} is not in the engine: build it first (bun deploy.ts build)`);
+  const labelled = info.labels["io.timekit.service"];
+  if (!labelled) throw new Error(`${CANDIDATE_ENV}=${ref} has no io.timekit.service label: not a timekit image`);
+  return labelled === service ? { ref, id: info.id } : null;
+}
+
+/** What a suite expects an image of `service` to say about itself (labels, GET /version). */
+export async function expectedMetadata(
+  service: ServiceName,
+): Promise<{ version: string; commit: string; created: string; sourceUrl: string }> {
+  const candidate = await candidateImage(service);
+  if (!candidate) return TEST_METADATA;
+  // A candidate is built from this checkout by `build --version=<its tag>`.
+  const meta = await sourceMetadata(REPO_ROOT);
+  return { version: candidate.ref.slice(candidate.ref.lastIndexOf(":") + 1), ...meta };
+}
+
+async function useCandidate(service: ServiceName, candidate: { ref: string; id: string }): Promise<BuiltImage> {
+  await tagImage(candidate.id, testImageRef(service));
+  const info = await inspectImage(candidate.id);
+  if (!info) throw new Error(`${candidate.ref} vanished from the engine`);
+  const labels = info.labels;
+  return {
+    service,
+    id: info.id,
+    tags: [testImageRef(service)],
+    repoDigests: info.repoDigests,
+    version: labels["org.opencontainers.image.version"] ?? "",
+    commit: labels["org.opencontainers.image.revision"] ?? "",
+    created: labels["org.opencontainers.image.created"] ?? "",
+    builderImage: candidate.ref,
+    builderSource: "option",
+    size: info.size,
+    labels,
+  };
+}
+
 async function build(service: ServiceName): Promise<BuiltImage> {
+  const candidate = await candidateImage(service);
+  if (candidate) return useCandidate(service, candidate);
   const ref = testImageRef(service);
   const previous = await imageId(ref);
   const output: string[] = [];

@@ -4,7 +4,8 @@
  * suite with one line, except under CI=true, where it fails: CI must not pass by skipping.
  */
 import { relative, resolve } from "node:path";
-import { resolves, SUITE_TOOLS } from "../../lib/ci/tools";
+import { SUITE_TOOLS } from "../../lib/ci/suites";
+import { resolves } from "../../lib/ci/tools";
 
 const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 
@@ -12,7 +13,7 @@ const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 export function missingSuiteTools(testFile: string, path = Bun.env.PATH ?? ""): string[] {
   const key = relative(REPO_ROOT, testFile).split("\\").join("/");
   const tools = SUITE_TOOLS[key];
-  if (!tools) throw new Error(`${key} is not listed in SUITE_TOOLS (lib/ci/tools.ts): declare the commands it needs`);
+  if (!tools) throw new Error(`${key} is not listed in SUITE_TOOLS (lib/ci/suites.ts): declare the commands it needs`);
   return tools.filter((tool) => !resolves(tool, path));
 }
 

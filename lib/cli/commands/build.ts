@@ -22,7 +22,7 @@ export default defineCommand({
   },
   async run({ service, version, json, quiet }, io) {
     const progress = new Progress(io, quiet);
-    const { buildRelease } = await import("../../images/publish");
+    const { buildRelease } = await import("../../images/release");
     const result = await progress.step(`${service} ${version ?? "dev"}: build image`, () =>
       buildRelease(service, version, (line) => progress.note(line)),
     );

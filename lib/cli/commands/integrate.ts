@@ -1,10 +1,12 @@
 /**
- * `deploy.ts integrate --service=S --version=X.Y.Z --registry=R`: the release's integration
- * stage. Deploys R/S:X.Y.Z beside the other service's known-good image on a throwaway Compose
- * project, runs the health gate and the end-to-end check, and tears it down. Exit 0 passed,
- * 1 failed (the candidate must not be promoted), 2 bad usage.
+ * `deploy.ts integrate --service=S --version=X.Y.Z [--registry=R] [--other_version=V]`: the
+ * release's integration stage, before anything is published. Deploys the local candidate
+ * timekit/S:X.Y.Z (what `build` made) beside the other service — its known-good (default), its
+ * own candidate from this commit (`candidate`), its source (`dev`) or a published version — on a
+ * throwaway Compose project, runs the health gate and the end-to-end check, and tears it down.
+ * Exit 0 passed, 1 failed (the candidate must not be published), 2 bad usage.
  */
-import type { IntegrateRequest } from "../../deploy/actions/integrate";
+import type { IntegrateRequest, OtherVersion } from "../../deploy/actions/integrate";
 import { UsageError } from "../../errors";
 import { KNOWN_GOOD } from "../../images/registry";
 import { defineCommand } from "../command";
@@ -20,15 +22,15 @@ export interface IntegrateOptions {
 export default defineCommand({
   name: "integrate",
   description:
-    "Test a published candidate end to end beside the other service's known-good image on a throwaway project, then tear it down",
+    "Test a built candidate end to end beside the other service (known-good, its candidate, or dev) on a throwaway project, then tear it down",
   args: {
     ...serviceArg,
     ...requiredVersionArg,
-    ...registryArg("The registry the candidate was published to and known-good lives in (env REGISTRY)"),
+    ...registryArg("Where the other service's known-good or published version is pulled from (env REGISTRY)"),
     other_version: {
       type: "string",
       description:
-        "What the other service runs: known-good (default), a published version, or dev (built from the working tree)",
+        "What the other service runs: known-good (default), candidate (its next release, built from this commit), dev (built from the working tree), or a published version",
       valueHint: "version",
     },
     project: {
@@ -46,18 +48,21 @@ export default defineCommand({
     const candidate = releaseVersion("version", values.version, problems) ?? "";
     const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
     // A bad value is a problem thrown below; the fallback is never used then.
-    const other = version(
-      "other_version",
-      values.other_version ?? KNOWN_GOOD,
-      problems,
-      "known-good, dev or a published tag such as 1.2.3",
-    ) ?? { kind: "known-good" };
+    const other: OtherVersion =
+      values.other_version === "candidate"
+        ? { kind: "candidate" }
+        : (version(
+            "other_version",
+            values.other_version ?? KNOWN_GOOD,
+            problems,
+            "known-good, candidate, dev or a published tag such as 1.2.3",
+          ) ?? { kind: "known-good" });
     const project = checkProject(values.project ?? `timekit-integrate-${service}-${process.pid}`, problems);
     const healthTimeoutMs = healthTimeoutFrom(values, problems);
     check(problems);
-    if (!registry) {
+    if (!registry && (other.kind === "known-good" || other.kind === "tag")) {
       throw new UsageError(
-        "integrate needs --registry=R (or env REGISTRY): the candidate is pulled from it",
+        `integrate --other_version=${other.kind === "tag" ? other.tag : KNOWN_GOOD} pulls the other service from a registry: give --registry=R (or env REGISTRY)`,
         `e.g. bun deploy.ts integrate --service=${service} --version=${candidate} --registry=127.0.0.1:5000/timekit`,
       );
     }

@@ -1,27 +1,35 @@
 /**
- * `deploy.ts publish --service=S --version=X.Y.Z [--registry=R] [--archive_dir=DIR]`: pushes the
- * image `build` made to R/S:X.Y.Z (+ floating tags) and/or writes DIR/S-X.Y.Z.tar.gz with its
- * .sha256, a CycloneDX SBOM (.cdx.json) and metadata (.json). A version is immutable: the same
- * content again is a no-op, different content fails.
+ * `deploy.ts publish --service=S --version=X.Y.Z [--registry=R] [--archive_dir=DIR]`: publishes
+ * the image `build` made, byte for byte: to R/S:X.Y.Z (+ sha-<commit>) with its SBOM and signed
+ * provenance as OCI referrers, and/or as DIR/S-X.Y.Z.tar.gz with .sha256, .cdx.json (SBOM) and
+ * .intoto.jsonl (signed provenance). A version never changes: the same build again is a no-op,
+ * other content fails. Floating tags (X.Y, X) move at `promote`.
  */
 import { Progress } from "../../deploy/progress";
 import { UsageError } from "../../errors";
 import { defineCommand } from "../command";
 import { jsonArg, quietArg } from "../flags";
-import { registryArg, releaseFrom, requiredVersionArg, serviceArg } from "./release-args";
+import {
+  archiveDirArg,
+  registryArg,
+  releaseFrom,
+  requiredVersionArg,
+  serviceArg,
+  signingKeyArg,
+  stateBaseFrom,
+  stateDirArg,
+} from "./release-args";
 
 export default defineCommand({
   name: "publish",
-  description: "Publish a built release to a registry and/or as a checksummed archive; a version never changes",
+  description: "Publish a built release, signed, to a registry and/or as an archive; a version never changes",
   args: {
     ...serviceArg,
     ...requiredVersionArg,
     ...registryArg("Push to this registry, e.g. ghcr.io/owner or 127.0.0.1:5000/timekit (env REGISTRY)"),
-    archive_dir: {
-      type: "string",
-      description: "Write S-X.Y.Z.tar.gz, .sha256, .cdx.json (SBOM) and .json (metadata) into DIR",
-      valueHint: "dir",
-    },
+    ...archiveDirArg("Write S-X.Y.Z.tar.gz, .sha256, .cdx.json (SBOM) and .intoto.jsonl (signed provenance) into DIR"),
+    ...signingKeyArg,
+    ...stateDirArg,
     ...jsonArg,
     ...quietArg,
   },
@@ -38,40 +46,43 @@ export default defineCommand({
       version,
       registry,
       archiveDir: values.archive_dir,
+      signingKey: values.signing_key,
+      stateBase: stateBaseFrom(values, io),
       json: values.json,
       quiet: values.quiet,
     };
   },
-  async run({ service, version, registry, archiveDir, json, quiet }, io) {
+  async run(options, io) {
+    const { service, version, registry, archiveDir, json, quiet } = options;
     const progress = new Progress(io, quiet);
     const note = (line: string) => progress.note(line);
-    const { publishArchive, publishRegistry } = await import("../../images/publish");
+    const { publish } = await import("../../images/publish");
+    const { signingKey } = await import("../../images/signing");
     const { requireEngine } = await import("../../images/docker");
+    const key = signingKey({ file: options.signingKey, stateBase: options.stateBase, env: io.env }, note);
     await requireEngine();
-    const result: Record<string, unknown> = { service, version };
+    const where = [registry, archiveDir].filter(Boolean).join(" and ");
+    const r = await progress.step(`${service} ${version}: publish to ${where}`, () =>
+      publish({ service, version, registry, archiveDir, key, env: io.env, note }),
+    );
     const lines: string[] = [];
-    if (registry) {
-      const r = await progress.step(`${service} ${version}: push to ${registry}`, () =>
-        publishRegistry(service, version, registry, note),
-      );
-      result.registry = r;
+    if (r.registry) {
       lines.push(
-        r.unchanged && r.tags.length === 0
-          ? `${r.repository}:${version} already published (${r.digest}); nothing changed`
-          : `pushed ${r.repository}@${r.digest} as ${r.tags.join(", ")}`,
+        r.registry.unchanged && r.registry.tags.length === 0
+          ? `${r.registry.repository}:${version} already published (${r.registry.digest}); nothing changed`
+          : `pushed ${r.registry.repository}@${r.registry.digest} as ${r.registry.tags.join(", ")}`,
+        `  SBOM and signed provenance: ${r.registry.referrers}`,
       );
     }
-    if (archiveDir) {
-      const a = await progress.step(`${service} ${version}: write archive`, () =>
-        publishArchive(service, version, archiveDir, note),
-      );
-      result.archive = a;
+    if (r.archive) {
       lines.push(
-        a.unchanged
-          ? `${a.file} already published (sha256 ${a.sha256}); nothing changed`
-          : `wrote ${a.file} (sha256 ${a.sha256}), ${a.sbom}`,
+        r.archive.unchanged
+          ? `${r.archive.file} already published (sha256 ${r.archive.sha256}); nothing changed`
+          : `wrote ${r.archive.file} (sha256 ${r.archive.sha256})`,
+        `  SBOM ${r.archive.sbom}, signed provenance ${r.archive.provenance}`,
       );
     }
-    io.stdout(json ? `${JSON.stringify(result, null, 2)}\n` : `${lines.join("\n")}\n`);
+    lines.push(`signed by ${r.keyid}`);
+    io.stdout(json ? `${JSON.stringify(r, null, 2)}\n` : `${lines.join("\n")}\n`);
   },
 });

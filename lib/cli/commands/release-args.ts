@@ -1,6 +1,8 @@
 /** Flags of the release commands (`build`, `publish`, `promote`, `integrate`): one service, one version. */
+import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { Io } from "../../io";
+import { DEFAULT_STATE_DIR } from "../../paths";
 import { SERVICES } from "../../services";
 import { check } from "../flags";
 import { registry as checkRegistry, type Problems, releaseVersion } from "../values";
@@ -41,4 +43,30 @@ export function releaseFrom(
   const registry = checkRegistry(values.registry ?? (io.env.REGISTRY || undefined), problems);
   check(problems);
   return { version, registry };
+}
+
+export const stateDirArg = {
+  state_dir: {
+    type: "string",
+    description:
+      "State directory: this machine's signing key (keys/) and trusted public keys (trusted-keys/) (env TIMEKIT_STATE_DIR; default .state/)",
+    valueHint: "dir",
+  },
+} as const satisfies ArgsDef;
+
+export const archiveDirArg = (description: string) =>
+  ({ archive_dir: { type: "string", description, valueHint: "dir" } }) as const satisfies ArgsDef;
+
+export const signingKeyArg = {
+  signing_key: {
+    type: "string",
+    description:
+      "ed25519 private key (PEM) that signs archives and provenance (env TIMEKIT_SIGNING_KEY holding the PEM, or TIMEKIT_SIGNING_KEY_FILE; default: this machine's own key in the state dir)",
+    valueHint: "file",
+  },
+} as const satisfies ArgsDef;
+
+/** The state directory every project shares (keys live here, not per project). */
+export function stateBaseFrom(values: { state_dir?: string | undefined }, io: Io): string {
+  return resolve(values.state_dir || io.env.TIMEKIT_STATE_DIR || DEFAULT_STATE_DIR);
 }

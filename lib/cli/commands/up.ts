@@ -1,14 +1,16 @@
 /** `deploy.ts up` (the default command): validate every flag into a plan, then deploy it or print it. */
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { resolve } from "node:path";
+import { dirname, resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../../deploy/actions/up";
 import { DEFAULT_LIMITS, type Plan, type PlanRequest, planFor } from "../../deploy/plan";
 import type { VersionSpec } from "../../deploy/versions";
 import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
+import { trustedKeyDirs } from "../../images/signing";
 import { RenderInputError, resolveInput } from "../../k8s/input";
 import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
+import { REPO_ROOT } from "../../paths";
 import { perService, type ServiceName } from "../../services";
 import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
@@ -76,7 +78,8 @@ export const upArgs = {
   },
   from_archive: {
     type: "string",
-    description: "Load published tags from S-X.Y.Z.tar.gz archives (checked against .sha256) in DIR",
+    description:
+      "Load published versions from the signed S-X.Y.Z.tar.gz archives in DIR (known-good: DIR's known-good record)",
     valueHint: "dir",
   },
   local_repository: {
@@ -93,6 +96,11 @@ export const upArgs = {
     type: "string",
     description: `Compose: CPU limit of each container, e.g. 0.5 (default ${DEFAULT_LIMITS.cpus})`,
     valueHint: "n",
+  },
+  allow_untrusted_archive: {
+    type: "boolean",
+    description:
+      "With --from_archive: also deploy archives that are unsigned or signed by no trusted key (release-keys/, <state dir>/trusted-keys/)",
   },
   ...gateArgs,
   ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
@@ -176,9 +184,9 @@ export default defineCommand({
     const versions = perService((service): VersionSpec => {
       const flag = `version_${service}` as const;
       const spec = version(flag, values[flag], problems) ?? { kind: "dev" };
-      if (spec.kind === "known-good" && (!registry || archiveDir)) {
+      if (spec.kind === "known-good" && !registry && !archiveDir) {
         problems.push(
-          `--${flag}=${KNOWN_GOOD} names the image promoted in a registry; give --registry=R (or env REGISTRY)${archiveDir ? " and not --from_archive" : ""}`,
+          `--${flag}=${KNOWN_GOOD} names the image promoted in a registry or an archive directory; give --registry=R (or env REGISTRY) or --from_archive=DIR`,
         );
       }
       return spec;
@@ -202,6 +210,9 @@ export default defineCommand({
         }
       }
     }
+    if (values.allow_untrusted_archive && archiveDir === undefined) {
+      problems.push("--allow_untrusted_archive applies to archives only; give --from_archive=DIR too");
+    }
     settingsFrom(values, env, problems);
     const lock = lockFrom(values, problems);
     const healthTimeoutMs = healthTimeoutFrom(values, problems);
@@ -215,6 +226,12 @@ export default defineCommand({
       port: target.kind === "compose" ? port : 0,
       registry,
       archiveDir,
+      archiveTrust: archiveDir
+        ? {
+            keyDirs: trustedKeyDirs(REPO_ROOT, dirname(common.stateDir)),
+            allowUntrusted: values.allow_untrusted_archive,
+          }
+        : undefined,
       env,
       healthTimeoutMs,
       localRepository: repository,

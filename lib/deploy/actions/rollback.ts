@@ -6,7 +6,7 @@
  * With no history of ours, a target with revisions of its own (Kubernetes) undoes to its previous one.
  */
 import { DeployError, ExitCode } from "../../errors";
-import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
+import { KNOWN_GOOD, knownGoodRef, LOCAL_REPOSITORY } from "../../images/registry";
 import { DEFAULT_PORT } from "../../limits";
 import { perService, type ServiceName } from "../../services";
 import type { Target, TargetContext } from "../../targets/target";
@@ -78,7 +78,7 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
       next[service] = {
         ...next[service],
         version: KNOWN_GOOD,
-        image: `${to.registry}/${service}:${KNOWN_GOOD}`,
+        image: knownGoodRef(to.registry, service),
         digest: null,
       };
       sources[service] = { kind: "registry", registry: to.registry };

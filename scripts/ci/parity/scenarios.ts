@@ -29,17 +29,24 @@ function git(args: string[], cwd: string): string {
 }
 
 /**
- * A clone of `repo`'s HEAD with one more commit, `fix(service2): …`, touching service2, so the
- * release workflow has something to release (the project's older commits are not conventional).
+ * A clone of `repo`'s HEAD, released (both services tagged at their committed versions), plus
+ * one commit, `fix(service2): …`, touching service2: the release workflow has exactly service2
+ * to release, whatever the project's own history holds.
  */
 export function sourceWithRelease(repo: string, dir = mkdtempSync(join(tmpdir(), "timekit-parity-source-"))): string {
   const source = join(dir, "source");
   git(["clone", "--quiet", repo, source], dir);
+  for (const service of ["service1", "service2"]) {
+    const { version } = JSON.parse(readFileSync(join(source, service, "package.json"), "utf8")) as { version: string };
+    git(["tag", "--force", "--annotate", `${service}-v${version}`, "--message", `${service} ${version}`], source);
+  }
   const readme = join(source, "service2", "README.md");
   const main = join(source, "service2", "src", "main.ts");
   const target = Bun.file(readme).size > 0 ? readme : main;
   writeFileSync(target, `${readFileSync(target, "utf8")}\n`);
   git(["commit", "--quiet", "--all", "--message", "fix(service2): a change for the parity test to release"], source);
+  // The workflows fetch and push main: the source's HEAD is main, whatever this checkout's branch.
+  git(["branch", "--force", "main", "HEAD"], source);
   return source;
 }
 

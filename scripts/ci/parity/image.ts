@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
-import { INSTALLED_TOOLS, RUNNER_BASE_PACKAGES, RUNNER_IMAGE_TOOLS } from "../tools";
+import { INSTALLED_TOOLS, RUNNER_BASE_PACKAGES, RUNNER_IMAGE_TOOLS } from "../../../lib/ci/tools";
 
 /**
  * Image commands played by a different local command: the image's `docker compose` plugin by

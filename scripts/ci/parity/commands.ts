@@ -3,15 +3,18 @@
  * in "resolve-only" mode: there it checks that every command they need resolves on the runner's
  * PATH instead of running them. The rule (docs/pipeline.md):
  * - `bun test …` and `bun run <package.json script>`: suites and checks `.ci/run` runs in full;
- *   their tools come from SUITE_TOOLS (lib/ci/tools.ts) and the script's own commands;
+ *   their tools come from SUITE_TOOLS (lib/ci/suites.ts) and the script's own commands;
  * - `bun deploy.ts <subcommand>` except `version`: builds, publishes, deploys (CLI_TOOLS);
- * - `git push`: never publish from a test;
+ * - `git push` and every `gh` call: never publish to GitHub from a test;
  * - every command of a step that needs a cluster (after helm/kind-action).
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import sh, { type Node } from "mvdan-sh";
-import { cliTools, selectedTestFiles, suiteTools } from "../tools";
+import { selectedTestFiles, suiteTools } from "../../../lib/ci/suites";
+import { cliTools } from "../../../lib/ci/tools";
+import { archivePaths } from "../../../lib/images/archive-paths";
+import type { PublishResult } from "../../../lib/images/publish";
 
 const BUILTINS = new Set(
   (
@@ -95,6 +98,8 @@ export interface Interception {
   needs: Map<string, string[]>;
   /** Files it would write that later steps read (created as placeholders). */
   writes: string[];
+  /** What it would print that later commands read (`publish --json`), in the real output's shape. */
+  stdout?: string;
   /** Directories searched besides PATH (`bun run` adds node_modules/.bin). */
   extraPath?: string[];
 }
@@ -111,6 +116,31 @@ function packageScript(root: string, name: string): string | null {
 }
 
 /**
+ * `publish`'s outputs later steps read: the archive directory's files (placeholders under the
+ * real names) and, with --json, a report of the real shape (typed by PublishResult) whose
+ * registry digest is a placeholder.
+ */
+function publishOutputs(what: string, needs: Map<string, string[]>, flags: readonly string[]): Interception {
+  const value = (name: RegExp) => {
+    const flag = flags.find((f) => name.test(f.split("=")[0] ?? ""));
+    return flag?.includes("=") ? flag.slice(flag.indexOf("=") + 1) : undefined;
+  };
+  const service = value(/^--service$/) ?? "service";
+  const version = value(/^--version$/) ?? "0.0.0";
+  const archiveDir = value(/^--archive[_-]?dir$/i);
+  const registry = value(/^--registry$/);
+  const writes = archiveDir ? Object.values(archivePaths(archiveDir, service, version)) : [];
+  const report: Pick<PublishResult, "service" | "version"> & {
+    registry?: Pick<NonNullable<PublishResult["registry"]>, "repository" | "digest">;
+  } = {
+    service: service as PublishResult["service"],
+    version,
+    ...(registry ? { registry: { repository: `${registry}/${service}`, digest: `sha256:${"0".repeat(64)}` } } : {}),
+  };
+  return { what, needs, writes, ...(flags.includes("--json") ? { stdout: `${JSON.stringify(report)}\n` } : {}) };
+}
+
+/**
  * How the parity test treats `argv` run in `root`: null to run it for real, else what it needs
  * (resolve-only). Throws when the command is wrong in a way running it would show (no test file
  * selected, an unknown subcommand).
@@ -119,6 +149,10 @@ export function interception(argv: readonly string[], root: string): Interceptio
   const [command, first, ...rest] = argv;
   if (command === "git" && first === "push") {
     return { what: `git push ${rest.join(" ")}`, needs: new Map([["git", ["git push"]]]), writes: [] };
+  }
+  if (command === "gh") {
+    const what = `gh ${[first, ...rest].filter(Boolean).join(" ")}`;
+    return { what, needs: new Map([["gh", [what]]]), writes: [] };
   }
   if (command !== "bun" || first === undefined) return null;
   if (first === "test") {
@@ -147,8 +181,8 @@ export function interception(argv: readonly string[], root: string): Interceptio
     const needs = new Map<string, string[]>();
     need(needs, "bun", `deploy.ts ${subcommand}`);
     for (const tool of cliTools(subcommand, flags)) need(needs, tool, `deploy.ts ${subcommand}`);
-    const archiveDir = flags.find((flag) => /^--archive[_-]?dir=/i.test(flag))?.split("=")[1];
-    return { what: `bun deploy.ts ${rest.join(" ")}`, needs, writes: archiveDir ? [archiveDir] : [] };
+    const what = `bun deploy.ts ${rest.join(" ")}`;
+    return subcommand === "publish" ? publishOutputs(what, needs, flags) : { what, needs, writes: [] };
   }
   return null;
 }

@@ -4,8 +4,9 @@
  * simulator that makes the same change to the job the real action makes (a checkout, `bun` on
  * PATH, variables in GITHUB_ENV) or checks its inputs. An action without one fails the test.
  */
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Glob } from "bun";
 import type { Json } from "./expressions";
 
 export interface JobState {
@@ -21,6 +22,8 @@ export interface JobState {
   cluster: boolean;
   /** Writes the `bun` shim into a directory and returns it. */
   bunShim: () => string;
+  /** Artifacts uploaded so far in this run, by name: the directory kept for each. */
+  artifacts: Map<string, string>;
 }
 
 export interface ActionResult {
@@ -79,7 +82,7 @@ const required =
       : { ok: true, detail: `${what} (not performed here)` };
   };
 
-const uploadArtifact: Simulator = (inputs) => {
+const uploadArtifact: Simulator = (inputs, job) => {
   const path = str(inputs.path);
   const name = str(inputs.name);
   if (!name || !path) return { ok: false, detail: "upload-artifact needs name and path" };
@@ -90,7 +93,49 @@ const uploadArtifact: Simulator = (inputs) => {
   if (files.length === 0 && str(inputs["if-no-files-found"]) === "error") {
     return { ok: false, detail: `no files at ${path}` };
   }
-  return { ok: true, detail: `artifact ${name}: ${files.length} file(s) at ${path} (not uploaded here)` };
+  const kept = join(job.runnerTemp, "..", `artifact-${name}`);
+  if (files.length > 0) cpSync(path, kept, { recursive: true });
+  job.artifacts.set(name, kept);
+  return {
+    ok: true,
+    detail: `artifact ${name}: ${files.length} file(s) at ${path} (kept for later jobs, not uploaded)`,
+  };
+};
+
+/** Copies what an earlier job of this run uploaded under the name; a name nobody uploaded fails. */
+const downloadArtifact: Simulator = (inputs, job) => {
+  const name = str(inputs.name);
+  const path = str(inputs.path);
+  if (!name || !path) return { ok: false, detail: "download-artifact: give name and path (one artifact, one place)" };
+  const kept = job.artifacts.get(name);
+  if (!kept) return { ok: false, detail: `download-artifact: no job of this run uploaded an artifact named ${name}` };
+  mkdirSync(path, { recursive: true });
+  if (existsSync(kept)) cpSync(kept, path, { recursive: true });
+  const files = existsSync(path) ? readdirSync(path, { recursive: true }).length : 0;
+  return { ok: true, detail: `artifact ${name}: ${files} file(s) into ${path}` };
+};
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** actions/attest-build-provenance: exactly one way to name the subject, and a subject that exists. */
+const attestProvenance: Simulator = (inputs) => {
+  const path = str(inputs["subject-path"]);
+  const name = str(inputs["subject-name"]);
+  const digest = str(inputs["subject-digest"]);
+  if (path && (name || digest)) return { ok: false, detail: "attest: subject-path or subject-name/digest, not both" };
+  if (path) {
+    const matches = [...new Glob(path.replace(/^\//, "")).scanSync({ cwd: "/", absolute: true })];
+    return matches.length > 0
+      ? { ok: true, detail: `provenance of ${matches.length} file(s) (not attested here)` }
+      : { ok: false, detail: `attest: subject-path ${path} matches no file` };
+  }
+  if (!name || !DIGEST.test(digest)) {
+    return {
+      ok: false,
+      detail: `attest: subject-name and a sha256 subject-digest needed, got ${JSON.stringify(digest)}`,
+    };
+  }
+  return { ok: true, detail: `provenance of ${name}@${digest.slice(0, 19)}… (not attested here)` };
 };
 
 const kind: Simulator = (inputs, job) => {
@@ -105,6 +150,8 @@ const SIMULATORS: Readonly<Record<string, Simulator>> = {
   "docker/setup-buildx-action": () => ({ ok: true, detail: "buildx builder (the image's docker has buildx)" }),
   "docker/login-action": required(["registry", "username", "password"], "registry login"),
   "actions/upload-artifact": uploadArtifact,
+  "actions/download-artifact": downloadArtifact,
+  "actions/attest-build-provenance": attestProvenance,
   "azure/setup-helm": required(["version"], "helm from the image, at the pinned version"),
   "helm/kind-action": kind,
 };
@@ -113,7 +160,7 @@ export function simulateAction(uses: string, inputs: Record<string, Json>, job: 
   const action = uses.split("@")[0]?.toLowerCase() ?? "";
   const simulator = Object.entries(SIMULATORS).find(([name]) => name.toLowerCase() === action)?.[1];
   if (!simulator) {
-    return { ok: false, detail: `no simulator for ${uses}: add one to lib/ci/parity/actions.ts` };
+    return { ok: false, detail: `no simulator for ${uses}: add one to scripts/ci/parity/actions.ts` };
   }
   mkdirSync(job.runnerTemp, { recursive: true });
   return simulator(inputs, job);

@@ -1,18 +1,19 @@
 /**
  * Entry point of the parity test's `bun` and `git push` shims: runs the command for real, or in
- * resolve-only mode checks that every command it needs is on PATH (lib/ci/parity/commands.ts).
+ * resolve-only mode checks that every command it needs is on PATH (scripts/ci/parity/commands.ts).
  *
- *   bun lib/ci/parity/intercept.ts --log=FILE --real=PATH -- <bun|git> [args…]
+ *   bun scripts/ci/parity/intercept.ts --log=FILE --real=PATH -- <bun|git> [args…]
  *
  * Exit codes: the real command's; 0 resolved; 127 a needed command is missing; 1 a command that
  * could not run (e.g. `bun test` selecting no test file).
  */
 import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
-import { delimiter, join } from "node:path";
-import { resolves } from "../tools";
+import { delimiter, dirname } from "node:path";
+import { resolves } from "../../../lib/ci/tools";
 import { type Interception, interception } from "./commands";
 
-export const PLACEHOLDER = "PARITY-RESOLVE-ONLY.txt";
+/** This file: the shims run it with bun. */
+export const INTERCEPT_SCRIPT = import.meta.path;
 
 export interface Resolution {
   missing: Array<{ tool: string; neededBy: string[] }>;
@@ -41,7 +42,7 @@ function main(argv: string[]): number {
     if (options.log) appendFileSync(options.log, `${line}\n`);
   };
   if (!name || !options.real) {
-    console.error("usage: bun lib/ci/parity/intercept.ts --log=FILE --real=PATH -- <command> [args…]");
+    console.error("usage: bun scripts/ci/parity/intercept.ts --log=FILE --real=PATH -- <command> [args…]");
     return 2;
   }
   let intercepted: Interception | null;
@@ -60,10 +61,11 @@ function main(argv: string[]): number {
     log(`command not found: ${tool} (needed by ${neededBy.join(", ")}) in resolve-only ${intercepted.what}`);
   }
   if (missing.length > 0) return 127;
-  for (const dir of intercepted.writes) {
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, PLACEHOLDER), `written in place of the output of: ${intercepted.what}\n`);
+  for (const file of intercepted.writes) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `written in place of the output of: ${intercepted.what}\n`);
   }
+  if (intercepted.stdout) process.stdout.write(intercepted.stdout);
   log(`resolve-only ${intercepted.what}: ${found.join(", ")} on PATH`);
   return 0;
 }
