@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import semver from "semver";
 import { parseVersion, type VersionSpec } from "../deploy/versions";
 import { KNOWN_GOOD } from "../images/registry";
+import { MAX_REPLICAS } from "../limits";
 
 export type Problems = string[];
 
@@ -173,4 +174,23 @@ export function envFile(
       env[key] = value;
     });
   return env;
+}
+
+/** --additional_param_1 and its alias --replicas_service1: one setting, given once. */
+export function replicasFrom(primary: string, alias: string | undefined, problems: Problems): number {
+  if (alias !== undefined && primary !== alias && primary !== "1") {
+    problems.push(
+      `--additional_param_1=${primary} and --replicas_service1=${alias} disagree; they are the same setting, give one`,
+    );
+  }
+  const raw = alias !== undefined && primary === "1" ? alias : primary;
+  return (
+    integer(
+      "additional_param_1",
+      raw,
+      { min: 1, max: MAX_REPLICAS },
+      `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
+      problems,
+    ) ?? 1
+  );
 }

@@ -40,6 +40,7 @@ import {
   localRepository,
   memoryLimit,
   type Problems,
+  replicasFrom,
   VERSION_HELP,
   version,
 } from "../values";
@@ -122,25 +123,6 @@ export interface UpOptions {
   lock: LockOptions;
   dryRun: boolean;
   json: boolean;
-}
-
-/** --additional_param_1 and its alias --replicas_service1: one setting, given once. */
-function replicasFrom(primary: string, alias: string | undefined, problems: Problems): number {
-  if (alias !== undefined && primary !== alias && primary !== "1") {
-    problems.push(
-      `--additional_param_1=${primary} and --replicas_service1=${alias} disagree; they are the same setting, give one`,
-    );
-  }
-  const raw = alias !== undefined && primary === "1" ? alias : primary;
-  return (
-    integer(
-      "additional_param_1",
-      raw,
-      { min: 1, max: MAX_REPLICAS },
-      `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
-      problems,
-    ) ?? 1
-  );
 }
 
 /** A Kubernetes render checks the settings as the services will (unknown names too): exit 2 here. */
