@@ -7,7 +7,8 @@
  *
  * A → B under steady load (zero failed requests; service2 not restarted) → a version whose health
  * check fails (stopped at its canary, exit 3, nothing serving touched) → rollback → a missing tag
- * (exit 1, the stack keeps answering) → two deploys at once → status/history JSON.
+ * (exit 1, the stack keeps answering) → two deploys at once → promote, then a deploy of known-good
+ * → status/history JSON.
  *
  * Tests run in order and share one stack; each cleans up in afterAll.
  */
@@ -198,6 +199,7 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
       settings: { service1: Record<string, string> };
     }>;
     expect(history.map((e) => [e.action, e.result, e.versions.service1])).toEqual([
+      ["up", "ok", "1.1.0"], // known-good, recorded as the version it was built as
       ["up", "ok", "1.1.0"],
       ["up", "failed", "1.0.0"],
       ["rollback", "ok", "1.0.0"],
@@ -205,7 +207,7 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
       ["up", "ok", "1.1.0"],
       ["up", "ok", "1.0.0"],
     ]);
-    expect(history[3]?.params.service1).toMatchObject({ replicas: 2, env: { LOG_LEVEL: "warn" } });
-    expect(history[4]?.settings.service1).toMatchObject({ LOG_LEVEL: "warn", MAX_BODY_BYTES: "16384" });
+    expect(history[4]?.params.service1).toMatchObject({ replicas: 2, env: { LOG_LEVEL: "warn" } });
+    expect(history[5]?.settings.service1).toMatchObject({ LOG_LEVEL: "warn", MAX_BODY_BYTES: "16384" });
   });
 });
