@@ -101,6 +101,8 @@ const RELIABILITY_TESTS = [
   "prometheus",
   "fuzz",
   "image-rebuild",
+  "deploy-gate",
+  "deploy-interrupts",
 ];
 
 export function renderReport(r: BenchResults, reliability: Record<string, unknown>[]): string {
@@ -206,7 +208,7 @@ export function renderReport(r: BenchResults, reliability: Record<string, unknow
   L.push(
     "## Reliability",
     "",
-    "Figures written by the tests in `tests/reliability/` and `tests/docker/` (run by `.ci/run`), as last recorded on this machine. `image-rebuild` is the build-cache check: after a source-only change, the dependency layer is reused and only the compile step runs again.",
+    "Figures written by the tests in `tests/reliability/`, `tests/docker/` and `tests/faults/` (run by `.ci/run`), as last recorded on this machine. `deploy-gate`: failed requests of a steady client while a healthy-but-wrong version is deployed (expected 0), and during a rollback from a broken version that was already live (those fail until the rollback replaced it); `deploy-interrupts`: failed/sent requests per case of the fault-injection suite (signal@step). `image-rebuild` is the build-cache check: after a source-only change, the dependency layer is reused and only the compile step runs again.",
     "",
   );
   L.push("| test | recorded at | figures |", "|---|---|---|");

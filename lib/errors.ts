@@ -14,6 +14,10 @@ export const ExitCode = {
   rolledBack: 3,
   /** The new version failed and restoring the previous one failed too. */
   restoreFailed: 4,
+  /** Stopped by SIGINT (128 + 2), after undoing or finishing the step in progress. */
+  interrupted: 130,
+  /** Stopped by SIGTERM (128 + 15), likewise. */
+  terminated: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -40,6 +40,17 @@ export interface RunResult {
   timedOut: boolean;
 }
 
+/**
+ * While a deploy guards against Ctrl-C (lib/deploy/interrupt.ts), children start in their own
+ * process group: a Ctrl-C at the terminal then reaches only the CLI, which lets a running Compose
+ * command finish and undoes the step itself. Otherwise children share the terminal's group, so
+ * Ctrl-C stops a build or a push at once.
+ */
+let ownProcessGroups = false;
+export function childrenInOwnProcessGroup(on: boolean): void {
+  ownProcessGroups = on;
+}
+
 /** Found once on this process's PATH, so a child's own (perhaps minimal) PATH need not hold bash. */
 const BASH = Bun.which("bash") ?? "/bin/bash";
 
@@ -75,6 +86,7 @@ export async function run(argv: readonly string[], options: RunOptions = {}): Pr
     quiet: true,
     verbose: false,
     nothrow: true,
+    detached: ownProcessGroups,
     ...(options.cwd ? { cwd: options.cwd } : {}),
     ...(options.input !== undefined ? { input: options.input } : {}),
   })`${program} ${args}`;

@@ -86,3 +86,35 @@ export function resolveEnv(service: ServiceName, overrides: Record<string, strin
     throw error;
   }
 }
+
+/**
+ * Every setting a service runs with: what was asked, with the defaults filled in, without the
+ * settings each deploy wires itself (PORT, HOST, SERVICE1_URL). What history records and what the
+ * Compose override hands each container.
+ */
+export function effectiveSettings(service: ServiceName, env: Record<string, string>): Record<string, string> {
+  let resolved: Record<string, string>;
+  try {
+    resolved = resolveEnv(service, env);
+  } catch {
+    // A state recorded by an older CLI that took any KEY=VALUE: run it as it ran then.
+    resolved = env;
+  }
+  return Object.fromEntries(Object.entries(resolved).filter(([name]) => !WIRED_SETTINGS.has(name)));
+}
+
+/**
+ * Why `name=value` cannot be one of `service`'s settings (null when it can): a setting the deploy
+ * wires itself, a name the service does not know, or a value it would refuse at start.
+ */
+export function settingProblem(service: ServiceName, name: string, value: string): string | null {
+  if (WIRED_SETTINGS.has(name)) return `${name} is wired by the deploy itself; remove it`;
+  const known = Object.keys(SCHEMAS[service].properties).filter((k) => !WIRED_SETTINGS.has(k));
+  if (!known.includes(name)) return `${name} is not a ${service} setting; known settings are ${known.join(", ")}`;
+  try {
+    resolveEnv(service, { [name]: value });
+    return null;
+  } catch (error) {
+    return (error as Error).message.replace(`${service}: `, "");
+  }
+}

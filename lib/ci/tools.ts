@@ -61,6 +61,7 @@ export const RUNNER_BASE_PACKAGES = [
   "libc-bin",
   "login",
   "mawk",
+  "mount",
   "ncurses-bin",
   "openssh-client",
   "openssl",

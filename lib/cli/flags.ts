@@ -8,7 +8,7 @@ import { join, resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../deploy/actions/up";
 import { IMAGE_LOADERS, type K8sSettings, TARGETS, type TargetKind } from "../deploy/plan";
-import { Progress } from "../deploy/progress";
+import { PROGRESS_MODES, Progress, type ProgressMode } from "../deploy/progress";
 import { UsageError } from "../errors";
 import type { Io } from "../io";
 import { OVERLAYS } from "../k8s/input";
@@ -31,6 +31,12 @@ export const commonArgs = {
     valueHint: "dir",
   },
   quiet: { type: "boolean", description: "Print only errors and the final result" },
+  progress: {
+    type: "string",
+    description:
+      "How steps are reported on stderr: text (default), or json: one object per line, each step's start and end",
+    valueHint: "format",
+  },
 } as const satisfies ArgsDef;
 
 export const jsonArg = {
@@ -98,23 +104,38 @@ export interface Common {
   project: string;
   /** `<state dir>/<project>`. */
   stateDir: string;
+  /** The state dir as given (every directory from it down is checked for symlinks). */
+  stateRoot: string;
   quiet: boolean;
+  progress: ProgressMode;
 }
 
-type CommonValues = { project?: string | undefined; state_dir?: string | undefined; quiet: boolean };
+type CommonValues = {
+  project?: string | undefined;
+  state_dir?: string | undefined;
+  quiet: boolean;
+  progress?: string | undefined;
+};
 
 export function commonFrom(values: CommonValues, io: Io, problems: Problems): Common {
   const project = checkProject(
     values.project || io.env.TIMEKIT_PROJECT || io.env.COMPOSE_PROJECT_NAME || "timekit",
     problems,
   );
-  const base = values.state_dir || io.env.TIMEKIT_STATE_DIR || DEFAULT_STATE_DIR;
-  return { project, stateDir: join(resolve(base), project), quiet: values.quiet };
+  const base = resolve(values.state_dir || io.env.TIMEKIT_STATE_DIR || DEFAULT_STATE_DIR);
+  const progress = choice("progress", values.progress, PROGRESS_MODES, problems) ?? "text";
+  return { project, stateDir: join(base, project), stateRoot: base, quiet: values.quiet, progress };
 }
 
 /** What a command hands its target and actions. */
 export function contextFor(common: Common, io: Io): TargetContext {
-  return { project: common.project, stateDir: common.stateDir, progress: new Progress(io, common.quiet), io };
+  return {
+    project: common.project,
+    stateDir: common.stateDir,
+    stateRoot: common.stateRoot,
+    progress: new Progress(io, common.quiet, common.progress),
+    io,
+  };
 }
 
 export function lockFrom(

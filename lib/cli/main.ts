@@ -9,6 +9,7 @@
  * (`bun deploy.ts --json status` is `status --json`). Without a command name, `up` runs.
  */
 import type { ArgsDef } from "citty";
+import { InterruptGuard } from "../deploy/interrupt";
 import { DeployError, ExitCode, UsageError } from "../errors";
 import { type Io, processIo } from "../io";
 import { closest } from "../suggest";
@@ -41,6 +42,19 @@ export const COMMANDS = [
 ] as unknown as readonly Command[];
 const DEFAULT_COMMAND = "up";
 const PROGRAM = "deploy.ts";
+
+/**
+ * Ctrl-C and SIGTERM end the process through process.exit, so 'exit' handlers (the deploy lock's)
+ * run; while a deploy guards its steps (lib/deploy/interrupt.ts) the guard decides instead.
+ */
+export function exitOnSignals(): void {
+  process.on("SIGINT", () => {
+    if (!InterruptGuard.active) process.exit(ExitCode.interrupted);
+  });
+  process.on("SIGTERM", () => {
+    if (!InterruptGuard.active) process.exit(ExitCode.terminated);
+  });
+}
 
 /** Every command's flags in one table, to know which flag before the command name takes the next word. */
 function allFlags(commands: readonly Command[]) {

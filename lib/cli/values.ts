@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from "node:fs";
 import semver from "semver";
 import { parseVersion, type VersionSpec } from "../deploy/versions";
 import { KNOWN_GOOD } from "../images/registry";
-import { WIRED_SETTINGS } from "../settings";
+import { MAX_REPLICAS } from "../limits";
 
 export type Problems = string[];
 
@@ -91,6 +91,42 @@ export function registry(raw: string | undefined, problems: Problems): string | 
   return undefined;
 }
 
+/** A local image repository such as `timekit` or `acme/timekit-test`: Docker's path grammar, no host. */
+export function localRepository(raw: string | undefined, problems: Problems): string | undefined {
+  if (raw === undefined) return undefined;
+  const component = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+  if (raw.length <= 128 && new RegExp(`^${component}(?:/${component})*$`).test(raw)) return raw;
+  problems.push(
+    `--local_repository=${shown(raw)} is not allowed; use a Docker repository path without a host or tag: lowercase letters, digits, ".", "_", "-" and "/", e.g. timekit or timekit-test/ci`,
+  );
+  return undefined;
+}
+
+const MEMORY_UNIT: Record<string, number> = { k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+
+/** A container memory limit (`256m`, `1g`) from 32m to 64g, in Docker's spelling. */
+export function memoryLimit(raw: string | undefined, problems: Problems): string | undefined {
+  if (raw === undefined) return undefined;
+  const match = /^(\d+)([kmg])$/.exec(raw);
+  const bytes = match ? Number(match[1]) * (MEMORY_UNIT[match[2] as string] ?? 0) : Number.NaN;
+  if (bytes >= 32 * 1024 ** 2 && bytes <= 64 * 1024 ** 3) return raw;
+  problems.push(
+    `--mem_limit=${shown(raw)} is not allowed; use a whole number with k, m or g, from 32m to 64g (e.g. 256m)`,
+  );
+  return undefined;
+}
+
+/** A CPU limit: a decimal from 0.1 to the number of CPUs here. */
+export function cpuLimit(raw: string | undefined, cpus: number, problems: Problems): string | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^\d+(\.\d{1,2})?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (value >= 0.1 && value <= cpus) return raw.includes(".") ? raw : `${raw}.0`;
+  problems.push(
+    `--cpus=${shown(raw)} is not allowed; use a decimal from 0.1 to ${cpus} (the CPUs of this machine), e.g. 0.5`,
+  );
+  return undefined;
+}
+
 /** Compose project names: lowercase letters, digits, `-` and `_`, starting with a letter or digit. */
 export function project(raw: string, problems: Problems): string {
   if (!/^[a-z0-9][a-z0-9_-]{0,62}$/.test(raw)) {
@@ -101,8 +137,17 @@ export function project(raw: string, problems: Problems): string {
   return raw;
 }
 
-/** A KEY=VALUE file (blank lines and # comments allowed); settings the deploy wires are refused. */
-export function envFile(flag: string, path: string, problems: Problems): Record<string, string> {
+/**
+ * A KEY=VALUE file (blank lines and # comments allowed; `export ` and one pair of surrounding
+ * quotes are dropped). Each entry goes through `check`, which names what is wrong with it (an
+ * unknown setting, a value the service would refuse, a setting the deploy wires itself).
+ */
+export function envFile(
+  flag: string,
+  path: string,
+  problems: Problems,
+  check: (key: string, value: string) => string | null,
+): Record<string, string> {
   const env: Record<string, string> = {};
   if (!existsSync(path)) {
     problems.push(`--${flag}=${shown(path)}: no such file`);
@@ -119,12 +164,33 @@ export function envFile(flag: string, path: string, problems: Problems): Record<
         problems.push(`--${flag}: ${path}:${index + 1} is not KEY=VALUE`);
         return;
       }
-      if (WIRED_SETTINGS.has(key)) {
-        problems.push(`--${flag}: ${path}:${index + 1} sets ${key}, which the deploy wires itself; remove it`);
+      const raw = match[2] ?? "";
+      const value = /^(["']).*\1$/.test(raw) ? raw.slice(1, -1) : raw;
+      const problem = check(key, value);
+      if (problem) {
+        problems.push(`--${flag}: ${path}:${index + 1}: ${problem}`);
         return;
       }
-      const value = match[2] ?? "";
-      env[key] = /^(["']).*\1$/.test(value) ? value.slice(1, -1) : value;
+      env[key] = value;
     });
   return env;
+}
+
+/** --additional_param_1 and its alias --replicas_service1: one setting, given once. */
+export function replicasFrom(primary: string, alias: string | undefined, problems: Problems): number {
+  if (alias !== undefined && primary !== alias && primary !== "1") {
+    problems.push(
+      `--additional_param_1=${primary} and --replicas_service1=${alias} disagree; they are the same setting, give one`,
+    );
+  }
+  const raw = alias !== undefined && primary === "1" ? alias : primary;
+  return (
+    integer(
+      "additional_param_1",
+      raw,
+      { min: 1, max: MAX_REPLICAS },
+      `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
+      problems,
+    ) ?? 1
+  );
 }

@@ -2,43 +2,74 @@
  * A target's deploy history on disk: append-only JSON Lines, oldest first, in its state directory
  * (`<state dir>/<project>/history.jsonl` for Compose; a directory per context and namespace for
  * the Kubernetes targets). `history --json` prints these entries newest first (the contract).
+ *
+ * Every line is checked against the entry's schema when read: a line of the wrong shape (a torn
+ * write, `null`, `{}`, an edit by hand) is skipped, with one warning per file naming the lines.
  */
-import { existsSync, mkdirSync } from "node:fs";
-import { appendFile, readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { type Static, Type } from "@sinclair/typebox";
+import { TypeCompiler } from "@sinclair/typebox/compiler";
 import { perService, type ServiceName } from "../services";
 import type { ServiceState } from "./plan";
+import { StateDir } from "./state-dir";
 
-export type Action = "up" | "rollback" | "down";
-/** ok: everything passed; rolled-back: a service failed its gate and was restored (exit 3). */
-export type Result = "ok" | "rolled-back" | "restore-failed" | "failed";
+export const ACTIONS = ["up", "rollback", "down"] as const;
+export type Action = (typeof ACTIONS)[number];
+/**
+ * ok: everything passed; rolled-back: a service failed its gate and was restored (exit 3);
+ * restore-failed: that restore failed too (exit 4); failed: nothing changed (exit 1);
+ * interrupted: SIGINT/SIGTERM (or a SIGKILL repaired later) stopped the action, and what it had
+ * started was undone or finished (`left` says when it could not be).
+ */
+export const RESULTS = ["ok", "rolled-back", "restore-failed", "failed", "interrupted"] as const;
+export type Result = (typeof RESULTS)[number];
 
-export interface HistoryEntry {
-  time: string;
-  action: Action;
-  result: Result;
+const Env = Type.Record(Type.String(), Type.String());
+const PerService = <T extends ReturnType<typeof Type.String>>(value: T) =>
+  Type.Object({ service1: value, service2: value });
+
+const Params = Type.Object({
+  replicas: Type.Integer({ minimum: 0 }),
+  env: Env,
+  limits: Type.Optional(Type.Object({ memory: Type.String(), cpus: Type.String() })),
+});
+
+const EntrySchema = Type.Object({
+  time: Type.String(),
+  action: Type.Union(ACTIONS.map((a) => Type.Literal(a))),
+  result: Type.Union(RESULTS.map((r) => Type.Literal(r))),
   /** What each service runs after this action (what `rollback` and auto-restore go back to). */
-  versions: Record<ServiceName, string>;
-  params: Record<ServiceName, { replicas: number; env: Record<string, string> }>;
-  images: Record<ServiceName, string>;
-  digests: Record<ServiceName, string | null>;
+  versions: PerService(Type.String()),
+  params: Type.Object({ service1: Params, service2: Params }),
+  images: PerService(Type.String()),
+  digests: Type.Object({
+    service1: Type.Union([Type.String(), Type.Null()]),
+    service2: Type.Union([Type.String(), Type.Null()]),
+  }),
   /** service2's published port on 127.0.0.1. */
-  port: number;
+  port: Type.Integer({ minimum: 0, maximum: 65535 }),
   /** Services this action changed. */
-  changed: ServiceName[];
-  durationMs: number;
-  message?: string;
+  changed: Type.Array(Type.Union([Type.Literal("service1"), Type.Literal("service2")])),
+  durationMs: Type.Number(),
+  message: Type.Optional(Type.String()),
   /** The versions the action was asked for (an `up` that failed records what ran instead). */
-  requested?: Record<ServiceName, string>;
+  requested: Type.Optional(PerService(Type.String())),
+  /** Every setting each service runs with, defaults included (params.env holds only what was asked). */
+  settings: Type.Optional(Type.Object({ service1: Env, service2: Env })),
+  /** interrupted: what was left half-done and how to repair it (then this entry is not a good state). */
+  left: Type.Optional(Type.String()),
   /** Kubernetes targets: where the action ran. */
-  target?: string;
-  context?: string | null;
-  namespace?: string;
-}
+  target: Type.Optional(Type.String()),
+  context: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+  namespace: Type.Optional(Type.String()),
+});
 
-/** Deploys, restores and rollbacks that passed their gate: what can be gone back to. */
+export type HistoryEntry = Static<typeof EntrySchema>;
+const isEntry = TypeCompiler.Compile(EntrySchema);
+
+/** Deploys, restores, rollbacks and interrupts that left a known good state: what can be gone back to. */
 export function isGood(entry: HistoryEntry): boolean {
-  return entry.action !== "down" && (entry.result === "ok" || entry.result === "rolled-back");
+  if (entry.action === "down") return false;
+  return entry.result === "ok" || entry.result === "rolled-back" || (entry.result === "interrupted" && !entry.left);
 }
 
 export function entryFromState(
@@ -56,7 +87,7 @@ export function entryFromState(
     action,
     result,
     versions: pick((s) => s.version),
-    params: pick((s) => ({ replicas: s.replicas, env: s.env })),
+    params: pick((s) => ({ replicas: s.replicas, env: s.env, ...(s.limits ? { limits: s.limits } : {}) })),
     images: pick((s) => s.image),
     digests: pick((s) => s.digest),
     port,
@@ -73,31 +104,58 @@ export function stateFromEntry(entry: HistoryEntry, service: ServiceName): Servi
     digest: entry.digests[service],
     replicas: entry.params[service].replicas,
     env: entry.params[service].env,
+    ...(entry.params[service].limits ? { limits: entry.params[service].limits } : {}),
   };
 }
 
+/** Files already warned about in this process: one warning per file, however often it is read. */
+const warned = new Set<string>();
+
 export class History {
   readonly file: string;
-  constructor(readonly dir: string) {
-    this.file = join(dir, "history.jsonl");
+  private readonly state: StateDir;
+
+  constructor(
+    dir: string | StateDir,
+    /** Hears the one warning about skipped lines; default stderr. */
+    private readonly warn: (line: string) => void = (line) => void process.stderr.write(`! ${line}\n`),
+  ) {
+    this.state = typeof dir === "string" ? new StateDir(dir) : dir;
+    this.file = this.state.file("history.jsonl");
   }
 
+  get dir(): string {
+    return this.state.path;
+  }
+
+  /** Appends one entry, fsync'd; throws StateWriteError (e.g. ENOSPC) when it cannot. */
   async append(entry: HistoryEntry): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    await appendFile(this.file, `${JSON.stringify(entry)}\n`);
+    this.state.append("history.jsonl", JSON.stringify(entry));
   }
 
-  /** Newest first. A torn last line (a crash mid-write) is skipped, not fatal. */
+  /** Newest first; lines of the wrong shape are skipped (see the module comment). */
   async read(): Promise<HistoryEntry[]> {
-    if (!existsSync(this.file)) return [];
-    const lines = (await readFile(this.file, "utf8")).split("\n").filter((l) => l.trim() !== "");
+    const text = this.state.read("history.jsonl");
+    if (text === null) return [];
     const entries: HistoryEntry[] = [];
-    for (const line of lines) {
+    const skipped: number[] = [];
+    text.split("\n").forEach((line, index) => {
+      if (line.trim() === "") return;
+      let parsed: unknown;
       try {
-        entries.push(JSON.parse(line) as HistoryEntry);
+        parsed = JSON.parse(line);
       } catch {
-        // ignore a partial line; history stays readable
+        parsed = undefined;
       }
+      if (isEntry.Check(parsed)) entries.push(parsed);
+      else skipped.push(index + 1);
+    });
+    if (skipped.length > 0 && !warned.has(this.file)) {
+      warned.add(this.file);
+      const shown = skipped.slice(0, 10).join(", ") + (skipped.length > 10 ? `, ... (${skipped.length} in all)` : "");
+      this.warn(
+        `skipped ${skipped.length} line(s) of ${this.file} that are not history entries (line ${shown}); the rest of the history is used`,
+      );
     }
     return entries.reverse();
   }
@@ -107,7 +165,7 @@ export class History {
     return (await this.read()).filter(isGood);
   }
 
-  /** What each service last ran after passing its gate, and service2's port then. */
+  /** What each service last ran in a good state, and service2's port then. */
   async lastGood(): Promise<LastGood> {
     const [entry] = await this.good();
     return {

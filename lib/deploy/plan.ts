@@ -34,9 +34,21 @@ export interface ServiceState {
   /** Content address (repo digest or image id), known once the image is resolved. */
   digest: string | null;
   replicas: number;
-  /** Settings handed to the service as environment variables. */
+  /** Settings handed to the service as environment variables (what was asked; defaults left out). */
   env: Record<string, string>;
+  /** Compose: the container's memory and CPU limits. */
+  limits?: Limits;
 }
+
+/** Container limits of the Compose target (compose.yaml's mem_limit/memswap_limit and cpus). */
+export interface Limits {
+  /** A Docker memory size such as 256m or 1g. */
+  memory: string;
+  /** CPUs as a decimal, e.g. 1.0 or 0.5. */
+  cpus: string;
+}
+
+export const DEFAULT_LIMITS: Limits = { memory: "256m", cpus: "1.0" };
 
 export type ImageSource =
   | { kind: "build" }
@@ -49,6 +61,8 @@ export type ImageSource =
 export interface ServicePlan extends ServiceState {
   name: ServiceName;
   source: ImageSource;
+  /** The local repository images are built and pinned under (`timekit` unless --local_repository). */
+  repository: string;
 }
 
 export interface Plan {
@@ -77,6 +91,10 @@ export interface PlanRequest {
   archiveTrust?: ArchiveTrust | undefined;
   env: Record<ServiceName, Record<string, string>>;
   healthTimeoutMs: number;
+  /** Where local images are built and pinned (default LOCAL_REPOSITORY). */
+  localRepository?: string | undefined;
+  /** Compose container limits (default DEFAULT_LIMITS). */
+  limits?: Limits | undefined;
 }
 
 export function sortKeys(env: Record<string, string>): Record<string, string> {
@@ -99,11 +117,11 @@ function sourceFor(spec: VersionSpec, request: PlanRequest): ImageSource {
   return { kind: "local" };
 }
 
-function imageFor(service: ServiceName, spec: VersionSpec, source: ImageSource): string {
-  if (spec.kind === "dev") return `${LOCAL_REPOSITORY}/${service}:dev`;
+function imageFor(service: ServiceName, spec: VersionSpec, source: ImageSource, repository: string): string {
+  if (spec.kind === "dev") return `${repository}/${service}:dev`;
   if (spec.kind === "known-good" && source.kind === "registry") return knownGoodRef(source.registry, service);
   const tag = versionLabel(spec);
-  return source.kind === "registry" ? `${source.registry}/${service}:${tag}` : `${LOCAL_REPOSITORY}/${service}:${tag}`;
+  return source.kind === "registry" ? `${source.registry}/${service}:${tag}` : `${repository}/${service}:${tag}`;
 }
 
 export function planFor(request: PlanRequest): Plan {
@@ -111,14 +129,17 @@ export function planFor(request: PlanRequest): Plan {
   for (const service of SERVICES) {
     const spec = request.versions[service];
     const source = sourceFor(spec, request);
+    const repository = request.localRepository ?? LOCAL_REPOSITORY;
     services[service] = {
       name: service,
       version: versionLabel(spec),
-      image: imageFor(service, spec, source),
+      image: imageFor(service, spec, source, repository),
       digest: null,
       replicas: service === "service1" ? request.replicas : 1,
       env: sortKeys(request.env[service]),
+      ...(request.target === "compose" ? { limits: request.limits ?? DEFAULT_LIMITS } : {}),
       source,
+      repository,
     };
   }
   return {
@@ -132,7 +153,14 @@ export function planFor(request: PlanRequest): Plan {
 }
 
 export function stateOf(s: ServiceState): ServiceState {
-  return { version: s.version, image: s.image, digest: s.digest, replicas: s.replicas, env: s.env };
+  return {
+    version: s.version,
+    image: s.image,
+    digest: s.digest,
+    replicas: s.replicas,
+    env: s.env,
+    ...(s.limits ? { limits: s.limits } : {}),
+  };
 }
 
 /** True when running `next` needs the service's containers replaced. */
@@ -142,7 +170,8 @@ export function serviceChanged(current: ServiceState | null, next: ServiceState)
     current.image !== next.image ||
     (current.digest !== null && next.digest !== null && current.digest !== next.digest) ||
     current.replicas !== next.replicas ||
-    JSON.stringify(sortKeys(current.env)) !== JSON.stringify(sortKeys(next.env))
+    JSON.stringify(sortKeys(current.env)) !== JSON.stringify(sortKeys(next.env)) ||
+    JSON.stringify(current.limits ?? DEFAULT_LIMITS) !== JSON.stringify(next.limits ?? DEFAULT_LIMITS)
   );
 }
 
@@ -168,7 +197,7 @@ export function describePlan(plan: Plan): string {
     const s = plan.services[service];
     const env = Object.entries(s.env).map(([k, v]) => `${k}=${v}`);
     lines.push(
-      `  ${service}: version ${s.version}, image ${s.image} (${sourceText(s)}), replicas ${s.replicas}${env.length ? `, env ${env.join(" ")}` : ""}`,
+      `  ${service}: version ${s.version}, image ${s.image} (${sourceText(s)}), replicas ${s.replicas}${env.length ? `, env ${env.join(" ")}` : ""}${s.limits ? `, memory ${s.limits.memory}, cpus ${s.limits.cpus}` : ""}`,
     );
   }
   lines.push(

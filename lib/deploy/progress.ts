@@ -1,30 +1,64 @@
 /**
  * One line per step, with its duration, on stderr (stdout stays for results and JSON).
  * On a terminal the running step shows a spinner; otherwise plain lines. `quiet` prints only warnings.
+ *
+ * `--progress=json` prints one JSON object per line instead, for scripts and tests that act at a
+ * given step: `{"event":"start","step":"service1.canary","name":"...","at":"..."}` when a step
+ * starts (after the journal announced any change it makes), `{"event":"end","step":...,"ok":true,
+ * "seconds":1.2}` when it ends, and `{"event":"note"|"warn","text":"..."}`.
  */
 import type { Io } from "../io";
+
+export const PROGRESS_MODES = ["text", "json"] as const;
+export type ProgressMode = (typeof PROGRESS_MODES)[number];
+
+/** A step's machine-readable key: `service1.canary`, or the name in lower case with dashes. */
+export function stepKey(name: string): string {
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
 
 export class Progress {
   constructor(
     private readonly io: Io,
     private readonly quiet: boolean,
+    readonly mode: ProgressMode = "text",
   ) {}
 
   private get spinning(): boolean {
-    return !this.quiet && this.io.tty && !this.io.env.CI;
+    return this.mode === "text" && !this.quiet && this.io.tty && !this.io.env.CI;
+  }
+
+  private event(fields: Record<string, unknown>): void {
+    this.io.stderr(`${JSON.stringify({ ...fields, at: new Date().toISOString() })}\n`);
   }
 
   note(line: string): void {
-    if (!this.quiet) this.io.stderr(`  ${line}\n`);
+    if (this.mode === "json") this.event({ event: "note", text: line });
+    else if (!this.quiet) this.io.stderr(`  ${line}\n`);
   }
 
   warn(line: string): void {
-    this.io.stderr(`! ${line}\n`);
+    if (this.mode === "json") this.event({ event: "warn", text: line });
+    else this.io.stderr(`! ${line}\n`);
   }
 
-  /** Runs `fn` as a named step: `✓ name (1.2s)` or `✗ name (0.3s)`. */
-  async step<T>(name: string, fn: () => Promise<T>): Promise<T> {
+  /** Runs `fn` as a named step: `✓ name (1.2s)` or `✗ name (0.3s)`; `key` names it in JSON mode. */
+  async step<T>(name: string, fn: () => Promise<T>, key: string = stepKey(name)): Promise<T> {
     const started = performance.now();
+    if (this.mode === "json") {
+      this.event({ event: "start", step: key, name });
+      try {
+        const result = await fn();
+        this.event({ event: "end", step: key, ok: true, seconds: elapsed(started) });
+        return result;
+      } catch (error) {
+        this.event({ event: "end", step: key, ok: false, seconds: elapsed(started) });
+        throw error;
+      }
+    }
     const frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
     let timer: ReturnType<typeof setInterval> | undefined;
     if (this.spinning) {
@@ -45,6 +79,10 @@ export class Progress {
       throw error;
     }
   }
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) / 100) / 10;
 }
 
 function seconds(started: number): string {

@@ -12,13 +12,13 @@ import { buildImage } from "./build";
 import { inspectImage, pullImage, tagImage } from "./docker";
 import { CONNECTION, KNOWN_GOOD, LOCAL_REPOSITORY, unreachable } from "./registry";
 
-/** The content-derived tag history runs an image by: `timekit/S:<version>-<id, 12 hex>`. */
-const pinRef = (service: ServiceName, version: string, id: string) =>
-  `${LOCAL_REPOSITORY}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
+/** The content-derived tag history runs an image by: `<repository>/S:<version>-<id, 12 hex>`. */
+const pinRef = (service: ServiceName, version: string, id: string, repository: string) =>
+  `${repository}/${service}:${version}-${id.replace(/^sha256:/, "").slice(0, 12)}`;
 
 /** Tags an image id with a content-derived tag so history can always run it again. */
-async function pin(service: ServiceName, version: string, id: string): Promise<string> {
-  const ref = pinRef(service, version, id);
+async function pin(service: ServiceName, version: string, id: string, repository = LOCAL_REPOSITORY): Promise<string> {
+  const ref = pinRef(service, version, id, repository);
   await tagImage(id, ref);
   return ref;
 }
@@ -50,7 +50,7 @@ async function fromRegistry(s: ServicePlan, registry: string, note: (line: strin
   return {
     ...s,
     version,
-    image: repoDigest ?? (await pin(s.name, s.version, info.id)),
+    image: repoDigest ?? (await pin(s.name, s.version, info.id, s.repository)),
     digest: repoDigest?.split("@")[1] ?? info.id,
   };
 }
@@ -69,7 +69,7 @@ async function fromArchive(
   const version = s.version === KNOWN_GOOD ? archiveKnownGood(dir, s.name, trust, note) : s.version;
   if (version !== s.version) note(`${s.name}: known-good is version ${version}`);
   const archive = await verifiedArchive(dir, s.name, version, trust, note);
-  const loaded = await loadArchive(archive.file, s.name, version, (id) => pinRef(s.name, version, id));
+  const loaded = await loadArchive(archive.file, s.name, version, (id) => pinRef(s.name, version, id, s.repository));
   return { ...s, version, image: loaded.ref, digest: loaded.id };
 }
 
@@ -80,7 +80,7 @@ export async function resolveImage(s: ServicePlan, note: (line: string) => void)
       // The working tree, built with the project's Dockerfile; no registry is asked for anything.
       const built = await buildImage({ service: s.name, version: "dev", tags: [s.image] });
       note(`${s.name}: built ${built.commit} with ${built.builderImage} [${built.builderSource}]`);
-      return { ...s, image: await pin(s.name, "dev", built.id), digest: built.id };
+      return { ...s, image: await pin(s.name, "dev", built.id, s.repository), digest: built.id };
     }
     case "registry":
       return fromRegistry(s, s.source.registry, note);
@@ -107,7 +107,7 @@ export async function resolveImage(s: ServicePlan, note: (line: string) => void)
           "pass --registry=HOST[:PORT][/PATH] (or set REGISTRY) to pull it, or --from_archive=DIR to load it",
         );
       }
-      return { ...s, image: await pin(s.name, s.version, info.id), digest: info.id };
+      return { ...s, image: await pin(s.name, s.version, info.id, s.repository), digest: info.id };
     }
   }
 }

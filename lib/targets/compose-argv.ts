@@ -1,7 +1,8 @@
 /**
  * Docker Compose command lines, as pure functions (table-tested in tests/targets). Every command
- * names the project, the project directory and both files explicitly, so it works the same from
- * any working directory and with Compose v2 (`docker compose`) or v1.29 (`docker-compose`).
+ * names the project, the project directory, the environment file and both compose files
+ * explicitly, so it works the same from any working directory and with Compose v2
+ * (`docker compose`) or v1.29 (`docker-compose`), and never reads a `.env` beside compose.yaml.
  */
 import type { ServiceName } from "../services";
 
@@ -12,7 +13,12 @@ export interface ComposeProject {
   directory: string;
   /** compose.yaml, then the override this CLI writes. */
   files: readonly string[];
+  /** The interpolation variables this CLI writes (instead of the project directory's `.env`). */
+  envFile: string;
 }
+
+/** Label on a canary container, so anything left of one is found again. */
+export const CANARY_LABEL = "io.timekit.deploy.canary";
 
 function base(p: ComposeProject): string[] {
   return [
@@ -21,6 +27,8 @@ function base(p: ComposeProject): string[] {
     p.project,
     "--project-directory",
     p.directory,
+    "--env-file",
+    p.envFile,
     ...p.files.flatMap((file) => ["-f", file]),
   ];
 }
@@ -50,20 +58,74 @@ export const composeArgv = {
     `${service}=${total}`,
     service,
   ],
+  /**
+   * A canary: one container of the service as the override describes it, on the project's
+   * network but without the service's network alias (so service2 never calls it) and without
+   * published ports (so it never takes service2's). One-off containers carry no restart policy.
+   */
+  canary: (p: ComposeProject, service: ServiceName, name: string) => [
+    ...base(p),
+    "run",
+    "-d",
+    "-T",
+    "--no-deps",
+    "--name",
+    name,
+    "--label",
+    `${CANARY_LABEL}=${service}`,
+    service,
+  ],
+  /** The merged configuration, interpolated with exactly what the deploy hands Compose. */
+  config: (p: ComposeProject) => [...base(p), "config"],
   down: (p: ComposeProject, volumes: boolean) => [
     ...base(p),
     "down",
     "--remove-orphans",
     ...(volumes ? ["--volumes"] : []),
   ],
-  /** The labels Compose puts on a service's containers (what `docker ps --filter` finds them by). */
+  /** The labels Compose puts on a service's own containers (one-off `run` containers excluded). */
   labels: (project: string, service: ServiceName) => ({
     "com.docker.compose.project": project,
     "com.docker.compose.service": service,
+    "com.docker.compose.oneoff": "False",
+  }),
+  /** The labels of a service's canaries (see `canary`). */
+  canaryLabels: (project: string, service: ServiceName) => ({
+    "com.docker.compose.project": project,
+    "com.docker.compose.oneoff": "True",
+    [CANARY_LABEL]: service,
   }),
 };
 
-/** Interpolation variables compose.yaml reads (and nothing it does not). */
-export function composeVariables(port: number): Record<string, string> {
-  return { SERVICE2_PORT: String(port) };
+/** The environment-file text: the interpolation variables compose.yaml reads that the deploy sets. */
+export function composeEnvFile(port: number): string {
+  return `# Written by deploy.ts: the only variables Compose interpolates for a deploy.\nSERVICE2_PORT=${port}\n`;
+}
+
+/**
+ * The environment Compose itself runs with: what the Docker client needs to find and trust the
+ * engine, nothing else (no shell variable reaches compose.yaml's interpolation this way).
+ */
+export const DOCKER_CLIENT_VARIABLES = [
+  "PATH",
+  "HOME",
+  "DOCKER_HOST",
+  "DOCKER_CONFIG",
+  "DOCKER_CONTEXT",
+  "DOCKER_TLS_VERIFY",
+  "DOCKER_CERT_PATH",
+] as const;
+
+export function composeEnvironment(env: Readonly<Record<string, string | undefined>>): Record<string, string> {
+  const picked: Record<string, string> = {};
+  for (const name of DOCKER_CLIENT_VARIABLES) {
+    const value = env[name];
+    if (value !== undefined && value !== "") picked[name] = value;
+  }
+  return picked;
+}
+
+/** A value for a Compose file: `$` doubled, so Compose hands it over literally instead of interpolating. */
+export function composeLiteral(value: string): string {
+  return value.replaceAll("$", "$$$$");
 }

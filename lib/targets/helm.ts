@@ -74,8 +74,8 @@ export class HelmTarget extends K8sTarget<Revisions> {
     });
   }
 
-  protected async gate(timeoutMs: number): Promise<void> {
-    await this.waitForRollouts(timeoutMs);
+  /** The charts' test pods: each calls its service through its Service; service2's needs service1. */
+  protected async verifyChain(timeoutMs: number): Promise<void> {
     for (const release of SERVICES) {
       await this.ctx.progress.step(
         `helm test ${release}${release === "service2" ? " (a request through service2 to service1)" : ""}`,

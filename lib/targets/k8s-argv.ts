@@ -4,6 +4,7 @@
  * workflow runs them for real.
  */
 import { join } from "node:path";
+import { probeCommand } from "../deploy/gate";
 import type { ImageLoader, K8sSettings, K8sTargetKind } from "../deploy/plan";
 import type { HelmRelease } from "../k8s/render";
 import { SERVICES, type ServiceName } from "../services";
@@ -75,6 +76,24 @@ export const argv = {
     "--ignore-not-found",
     "--wait=true",
   ],
+  /** The pods of one service (the Deployments' and the charts' selector). */
+  pods: (k8s: K8sSettings, service: ServiceName) => [
+    ...inNamespace(k8s),
+    "get",
+    "pods",
+    `--selector=app.kubernetes.io/name=${service}`,
+    "--output=json",
+  ],
+  /** The service binary's own probe of its real route, inside one pod (the images have no shell). */
+  execProbe: (k8s: K8sSettings, pod: string, service: ServiceName) => [
+    ...inNamespace(k8s),
+    "exec",
+    pod,
+    "--container",
+    service,
+    "--",
+    ...probeCommand(service),
+  ],
   portForward: (k8s: K8sSettings) => [
     ...inNamespace(k8s),
     "port-forward",
@@ -140,4 +159,25 @@ export function loadImagesArgv(loader: NonNullable<ReturnType<typeof loaderFor>>
 export function k8sStateDir(stateDir: string, target: K8sTargetKind, k8s: Pick<K8sSettings, "context" | "namespace">) {
   const ctx = (k8s.context ?? "current-context").replace(/[^A-Za-z0-9._-]/g, "_");
   return join(stateDir, `${target}_${ctx}_${k8s.namespace}`);
+}
+
+interface PodJson {
+  metadata?: { name?: string; deletionTimestamp?: string };
+  status?: { phase?: string; containerStatuses?: { ready?: boolean }[] };
+}
+
+/** Names of the pods in `kubectl get pods -o json` that run, are ready and are not terminating. */
+export function servingPods(json: string): string[] {
+  if (json.trim() === "") return [];
+  const parsed = JSON.parse(json) as { items?: PodJson[] };
+  return (parsed.items ?? [])
+    .filter(
+      (p) =>
+        p.metadata?.name &&
+        !p.metadata.deletionTimestamp &&
+        p.status?.phase === "Running" &&
+        (p.status.containerStatuses ?? []).length > 0 &&
+        (p.status.containerStatuses ?? []).every((c) => c.ready === true),
+    )
+    .map((p) => p.metadata?.name as string);
 }

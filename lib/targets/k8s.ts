@@ -10,9 +10,18 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { verifyEndToEnd } from "../deploy/gate";
+import { judgeProbe, verifyEndToEnd } from "../deploy/gate";
 import type { LastGood } from "../deploy/history";
-import type { K8sSettings, K8sTargetKind, Plan, ServicePlan, ServiceState, ServiceStatus } from "../deploy/plan";
+import type { StepRecord } from "../deploy/journal";
+import {
+  type K8sSettings,
+  type K8sTargetKind,
+  type Plan,
+  type ServicePlan,
+  type ServiceState,
+  type ServiceStatus,
+  stateOf,
+} from "../deploy/plan";
 import { DeployError, ExitCode, errorText, GateFailed, lastLines } from "../errors";
 import { run, runChecked } from "../exec";
 import { requireEngine } from "../images/docker";
@@ -21,9 +30,10 @@ import { renderChecked } from "../k8s/checked";
 import { type Rendered, resolveInput } from "../k8s/render";
 import { findHelm, findKubectl } from "../k8s/tools";
 import { perService, SERVICES, type ServiceName } from "../services";
-import { argv, k8sStateDir, loaderFor, loadImagesArgv } from "./k8s-argv";
+import { argv, k8sStateDir, loaderFor, loadImagesArgv, servingPods } from "./k8s-argv";
 import { renderInputFor } from "./k8s-input";
-import type { DryRun, Restored, Rollout, StatusReport, Target, TargetContext } from "./target";
+import { K8sRollout, type K8sSteps } from "./k8s-rollout";
+import type { DryRun, Rollout, StatusReport, StepContext, Target, TargetContext } from "./target";
 
 export interface Tools {
   kubectl: string;
@@ -92,7 +102,8 @@ export abstract class K8sTarget<Snapshot> implements Target {
   /** The platform's revisions before a rollout, and how to go back to them. */
   protected abstract snapshot(): Promise<Snapshot>;
   protected abstract apply(rendered: Rendered, timeoutMs: number): Promise<void>;
-  protected abstract gate(timeoutMs: number): Promise<void>;
+  /** The end-to-end half of the gate: a request through service2 (port-forward, or helm test). */
+  protected abstract verifyChain(timeoutMs: number): Promise<void>;
   protected abstract restoreTo(before: Snapshot, timeoutMs: number): Promise<string>;
   protected abstract revisions(): Promise<string>;
   protected abstract remove(): Promise<void>;
@@ -206,34 +217,69 @@ export abstract class K8sTarget<Snapshot> implements Target {
     return [[...SERVICES]];
   }
 
-  rollout(plan: Plan, _step: ServiceName[], _current: Record<ServiceName, ServiceState>, previous: LastGood): Rollout {
-    const timeoutMs = plan.gate.timeoutMs;
-    let before: Snapshot | undefined;
-    const asGate = (error: unknown) => (error instanceof GateFailed ? error : new GateFailed(errorText(error)));
-    return {
-      apply: async () => {
-        const rendered = this.rendered;
-        if (!rendered) throw new Error("resolveImages renders before a rollout");
-        before = await this.snapshot();
-        await this.apply(rendered, timeoutMs).catch((error: unknown) => {
-          throw asGate(error);
-        });
-      },
-      verify: () =>
-        this.gate(timeoutMs).catch((error: unknown) => {
-          throw asGate(error);
-        }),
-      finish: async () => {},
-      restore: async (): Promise<Restored> => {
-        try {
-          const message = before === undefined ? "nothing had changed" : await this.restoreTo(before, timeoutMs);
-          const states = perService((s) => previous.states[s] ?? { ...plan.services[s], replicas: 0 });
-          return { ok: true, message, states };
-        } catch (error) {
-          return { ok: false, message: errorText(error), states: {} };
-        }
-      },
+  rollout(plan: Plan, _step: ServiceName[], context: StepContext, previous: LastGood): Rollout {
+    const record: StepRecord = {
+      services: [...SERVICES],
+      phase: "start",
+      previous: perService((s) => previous.states[s]),
+      target: perService((s) => stateOf(plan.services[s])),
+      port: { previous: 0, target: 0 },
+      oldContainers: [],
+      canary: null,
     };
+    return new K8sRollout(record, this.stepsFor(context.timeoutMs), true);
+  }
+
+  resume(record: StepRecord, context: StepContext): Rollout {
+    return new K8sRollout(record, this.stepsFor(context.timeoutMs), false);
+  }
+
+  private stepsFor(timeoutMs: number): K8sSteps<Snapshot> {
+    return {
+      snapshot: () => this.snapshot(),
+      apply: async () => {
+        if (!this.rendered) throw new Error("resolveImages renders before a rollout");
+        await this.apply(this.rendered, timeoutMs);
+      },
+      waitForRollouts: () => this.waitForRollouts(timeoutMs),
+      probePods: () => this.probePods(timeoutMs),
+      verifyChain: () => this.verifyChain(timeoutMs),
+      restoreTo: (before) => this.restoreTo(before, timeoutMs),
+    };
+  }
+
+  /** The whole gate: both rollouts, every pod's own route, then the request through service2. */
+  protected async gate(timeoutMs: number): Promise<void> {
+    await this.waitForRollouts(timeoutMs);
+    await this.probePods(timeoutMs);
+    await this.verifyChain(timeoutMs);
+  }
+
+  /**
+   * `kubectl exec <pod> -- service --probe=PATH` in every running, non-terminating pod of both
+   * services: each answers its real route by itself (service2's through to service1).
+   */
+  protected async probePods(timeoutMs: number): Promise<void> {
+    const { kubectl } = await this.found();
+    for (const service of SERVICES) {
+      const list = await runChecked([kubectl, ...argv.pods(this.k8s, service)], {
+        what: `kubectl get pods of ${service}`,
+        timeoutMs: 30_000,
+      });
+      const pods = servingPods(list.stdout);
+      if (pods.length === 0) throw new GateFailed(`no ready pod of ${service} to probe`);
+      for (const pod of pods) {
+        const out = await run([kubectl, ...argv.execProbe(this.k8s, pod, service)], {
+          timeoutMs: Math.min(timeoutMs, 30_000),
+        });
+        const verdict = judgeProbe(service, out);
+        if (verdict.ok === "unsupported") {
+          this.ctx.progress.warn(`${service}: ${verdict.detail}; its route is checked through service2 only`);
+          break;
+        }
+        if (verdict.ok !== true) throw new GateFailed(`pod ${pod}: ${verdict.detail}`);
+      }
+    }
   }
 
   async summary(state: Record<ServiceName, ServiceState>): Promise<string> {

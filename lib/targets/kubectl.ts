@@ -39,9 +39,8 @@ export class KubectlTarget extends K8sTarget<Revisions> {
     });
   }
 
-  /** rollout status of both Deployments, then a request through service2. */
-  protected async gate(timeoutMs: number): Promise<void> {
-    await this.waitForRollouts(timeoutMs);
+  /** A request through service2 (kubectl port-forward). */
+  protected async verifyChain(timeoutMs: number): Promise<void> {
     await this.ctx.progress.step("verify a request through service2 reaches service1 (kubectl port-forward)", () =>
       this.requestThroughService2(timeoutMs),
     );

@@ -1,6 +1,7 @@
 import { Type } from "@sinclair/typebox";
 import { createServiceApp, ErrorSchema, HttpError, Metrics, operation, type ServiceContext } from "@timekit/runtime";
 import { type Static, t } from "elysia";
+import { FORMAT_PATH, FormattedSchema } from "./contract";
 import type { Resolve } from "./endpoints";
 import {
   DEFAULT_LOCALE,
@@ -63,17 +64,6 @@ const FormatBody = t.Object(
     ...FormatOptions,
   },
   { additionalProperties: false, description: "Exactly one of epoch, epochMs or iso, plus formatting options." },
-);
-
-const FormattedSchema = t.Object(
-  {
-    formatted: t.String(),
-    epochMs: Type.Integer(),
-    pattern: t.String(),
-    tz: t.String({ description: "The zone used, canonically spelled." }),
-    locale: t.String({ description: "The locale used, as the runtime resolved the one asked for." }),
-  },
-  { description: "The instant, formatted." },
 );
 
 const EXAMPLE_ANSWER = {
@@ -171,10 +161,10 @@ export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls
     metrics,
     maxBodyBytes: config.MAX_BODY_BYTES,
     // Every caller's route: served from Bun's route table (queries Elysia would refuse go to Elysia).
-    nativeRoutes: ["/v1/format"],
+    nativeRoutes: [FORMAT_PATH],
     description: "Timestamp formatter: formats service1's current time, or a given instant, in any zone and locale.",
   })
-    .get("/v1/format", async ({ query, requestId }) => formatAt((await service1.timestamp(requestId)).epochMs, query), {
+    .get(FORMAT_PATH, async ({ query, requestId }) => formatAt((await service1.timestamp(requestId)).epochMs, query), {
       query: t.Object(FormatOptions),
       response: { 200: FormattedSchema, 400: ErrorSchema, 502: ErrorSchema, 503: ErrorSchema, 504: ErrorSchema },
       detail: operation({
@@ -185,7 +175,7 @@ export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls
         examples: { 200: EXAMPLE_ANSWER },
       }),
     })
-    .post("/v1/format", ({ body }) => formatAt(toEpochMs(body), body), {
+    .post(FORMAT_PATH, ({ body }) => formatAt(toEpochMs(body), body), {
       // JSON whatever the content type says, so a mislabelled body is read, and a non-JSON one is named.
       parse: "json",
       body: FormatBody,

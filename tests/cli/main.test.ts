@@ -67,7 +67,25 @@ describe("usage and validation errors exit 2 before anything runs", () => {
     [
       "env file sets a wired variable",
       [`--env_file_service2=${envFile}`, "--dry-run"],
-      /sets PORT, which the deploy wires itself/,
+      /reserved\.env:2: PORT is wired by the deploy itself; remove it/,
+    ],
+    [
+      "local repository that is not a repository path",
+      ["--local_repository=Timekit/../x", "--dry-run"],
+      /--local_repository="Timekit\/\.\.\/x" is not allowed; use a Docker repository path/,
+    ],
+    ["memory limit without a unit", ["--mem_limit=256", "--dry-run"], /--mem_limit="256" is not allowed/],
+    ["memory limit too small", ["--mem_limit=8m", "--dry-run"], /--mem_limit="8m" is not allowed; .*from 32m to 64g/],
+    ["cpus beyond this machine", ["--cpus=999", "--dry-run"], /--cpus="999" is not allowed; use a decimal from 0\.1/],
+    [
+      "progress format unknown",
+      ["--progress=xml", "--dry-run"],
+      /--progress="xml" is not allowed; use one of text, json/,
+    ],
+    [
+      "container limits on a Kubernetes target",
+      ["--target=k8s", "--mem_limit=128m", "--dry-run"],
+      /--mem_limit is a Compose container limit/,
     ],
     ["bad project name", ["--project=Bad Name", "--dry-run"], /--project="Bad Name" is not allowed/],
     ["flag given twice", ["--port=1", "--port=2", "--dry-run"], /--port is given more than once/],
@@ -134,7 +152,7 @@ describe("--dry-run prints the plan and changes nothing", () => {
 
   test("settings flags and env files become the services' environment", async () => {
     const envFile = join(stateDir, "extra.env");
-    writeFileSync(envFile, "EXTRA=1\nLOG_LEVEL=warn\n");
+    writeFileSync(envFile, "SHUTDOWN_DELAY_MS=250\nLOG_LEVEL=warn\n");
     const r = await deploy([
       "--dry-run",
       "--json",
@@ -145,8 +163,28 @@ describe("--dry-run prints the plan and changes nothing", () => {
     ]);
     expect(r.code).toBe(0);
     const { plan } = JSON.parse(r.stdout);
-    expect(plan.services.service2.env).toEqual({ EXTRA: "1", LOG_LEVEL: "debug", SERVICE1_TIMEOUT_MS: "1500" });
+    expect(plan.services.service2.env).toEqual({
+      LOG_LEVEL: "debug",
+      SERVICE1_TIMEOUT_MS: "1500",
+      SHUTDOWN_DELAY_MS: "250",
+    });
     expect(plan.services.service1.env).toEqual({ DRAIN_TIMEOUT_MS: "2000" });
+  });
+
+  test("--local_repository names where dev builds and local images are tagged; limits are in the plan", async () => {
+    const r = await deploy([
+      "--dry-run",
+      "--json",
+      "--local_repository=timekit-test/ci",
+      "--version_service2=1.2.3",
+      "--mem_limit=128m",
+      "--cpus=0.5",
+    ]);
+    expect(r.code).toBe(0);
+    const { plan } = JSON.parse(r.stdout);
+    expect(plan.services.service1.image).toBe("timekit-test/ci/service1:dev");
+    expect(plan.services.service2.image).toBe("timekit-test/ci/service2:1.2.3");
+    expect(plan.services.service1.limits).toEqual({ memory: "128m", cpus: "0.5" });
   });
 
   test("human-readable plan", async () => {

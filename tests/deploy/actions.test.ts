@@ -1,38 +1,85 @@
 /**
  * The actions over the Target interface, with a recording in-memory target: what `up` and
- * `rollback` do with steps, failed gates, failed restores and failed image resolution, the exit
- * codes they end with and what history keeps. The real drivers are tested against a real engine
- * (compose.test.ts, pipeline.test.ts) and, for Kubernetes, up to where a cluster must answer.
+ * `rollback` do with steps and phases, failed gates, failures that are not gates, failed
+ * restores, interrupts, a journal left by a killed deploy, a state dir that cannot be written,
+ * the exit codes they end with and what history and the journal keep. The real drivers are tested
+ * against a real engine (compose.test.ts, tests/faults/) and, for Kubernetes, up to where a
+ * cluster must answer.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { rollback } from "../../lib/deploy/actions/rollback";
 import { up } from "../../lib/deploy/actions/up";
 import { History, type LastGood } from "../../lib/deploy/history";
+import { InterruptGuard } from "../../lib/deploy/interrupt";
+import { Journal, type Phase, type StepRecord } from "../../lib/deploy/journal";
 import { type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
 import { Progress } from "../../lib/deploy/progress";
 import { DeployError, ExitCode, GateFailed } from "../../lib/errors";
 import type { Io } from "../../lib/io";
 import { perService, type ServiceName } from "../../lib/services";
-import type { Restored, Rollout, Target, TargetContext } from "../../lib/targets/target";
+import type { Restored, Rollout, StepContext, Target, TargetContext } from "../../lib/targets/target";
 
 const root = mkdtempSync(join(tmpdir(), "timekit-actions-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 interface Script {
-  /** Services whose gate fails. */
-  failGate?: ServiceName[];
+  /** Called while images are resolved (to interrupt there). */
+  duringResolve?: () => void;
+  /** `service:phase` whose gate fails. */
+  failGate?: string[];
+  /** `service:phase` that fails with a non-gate error (a Compose failure, say). */
+  failHard?: string[];
   restoreFails?: boolean;
   resolveFails?: boolean;
   /** One step with both services (Kubernetes) instead of one per service (Compose). */
   together?: boolean;
+  /** Called when `service:phase` runs (to interrupt, or to break the state dir). */
+  during?: Record<string, () => void>;
 }
+
+const PHASES: Phase[] = ["canary", "start", "health", "probe", "retire", "verify"];
 
 /** A target that runs nothing: it records what the action asked, and fails where told. */
 function fakeTarget(dir: string, script: Script) {
   const calls: string[] = [];
+  const rolloutOf = (record: StepRecord, canApply: boolean): Rollout => {
+    const name = record.services.join("+");
+    return {
+      record,
+      prepare: async () => void calls.push(`prepare ${name}`),
+      phases: canApply
+        ? PHASES.map((phase) => ({
+            phase,
+            name: `${name} ${phase}`,
+            run: async () => {
+              calls.push(`${phase} ${name}`);
+              for (const s of record.services) {
+                script.during?.[`${s}:${phase}`]?.();
+                if (script.failGate?.includes(`${s}:${phase}`))
+                  throw new GateFailed(`${s} is unhealthy`, `logs of ${s}`);
+                if (script.failHard?.includes(`${s}:${phase}`)) throw new DeployError(`compose broke at ${phase}`);
+              }
+            },
+          }))
+        : [],
+      async recover(at, cause): Promise<Restored> {
+        calls.push(`recover ${name} at ${at} (${cause})`);
+        if (script.restoreFails) return { ok: false, message: "restore broke", states: {} };
+        if (at === "retire") {
+          return { ok: true, finished: true, message: `${name} finished`, states: record.target };
+        }
+        const states: Partial<Record<ServiceName, ServiceState>> = {};
+        for (const s of record.services) {
+          const target = record.target[s] as ServiceState;
+          states[s] = record.previous[s] ?? { ...target, replicas: 0 };
+        }
+        return { ok: true, message: `${name} is back`, states };
+      },
+    };
+  };
   const target: Target = {
     kind: "compose",
     stateDir: dir,
@@ -42,6 +89,10 @@ function fakeTarget(dir: string, script: Script) {
     preflight: async () => void calls.push("preflight"),
     async resolveImages(plan: Plan) {
       calls.push("resolve");
+      if (script.duringResolve) {
+        script.duringResolve();
+        await Bun.sleep(50);
+      }
       if (script.resolveFails) throw new DeployError("no such tag");
       return {
         ...plan,
@@ -53,24 +104,21 @@ function fakeTarget(dir: string, script: Script) {
       };
     },
     steps: async () => (script.together ? [["service1", "service2"]] : [["service1"], ["service2"]]),
-    rollout(plan, step, _current, previous: LastGood): Rollout {
-      const name = step.join("+");
-      return {
-        apply: async () => void calls.push(`apply ${name}`),
-        async verify() {
-          calls.push(`verify ${name}`);
-          const failed = step.find((s) => script.failGate?.includes(s));
-          if (failed) throw new GateFailed(`${failed} is unhealthy`, `logs of ${failed}`);
-        },
-        finish: async () => void calls.push(`finish ${name}`),
-        async restore(): Promise<Restored> {
-          calls.push(`restore ${name}`);
-          if (script.restoreFails) return { ok: false, message: "restore broke", states: {} };
-          const states: Partial<Record<ServiceName, ServiceState>> = {};
-          for (const s of step) states[s] = previous.states[s] ?? { ...stateOf(plan.services[s]), replicas: 0 };
-          return { ok: true, message: `${name} is back`, states };
-        },
+    rollout(plan, step, context: StepContext, previous: LastGood): Rollout {
+      const record: StepRecord = {
+        services: step,
+        phase: "canary",
+        previous: Object.fromEntries(step.map((s) => [s, previous.states[s]])),
+        target: Object.fromEntries(step.map((s) => [s, stateOf(plan.services[s])])),
+        port: { previous: context.port, target: plan.port },
+        oldContainers: ["old-1"],
+        canary: null,
       };
+      return rolloutOf(record, true);
+    },
+    resume(record) {
+      calls.push(`resume ${record.services.join("+")} at ${record.phase}`);
+      return rolloutOf(record, false);
     },
     summary: async (state) => `service1 ${state.service1.version}, service2 ${state.service2.version}`,
     status: async () => {
@@ -86,7 +134,7 @@ function context(dir: string): TargetContext & { out: string[]; err: string[] } 
   const out: string[] = [];
   const err: string[] = [];
   const io: Io = { stdout: (t) => void out.push(t), stderr: (t) => void err.push(t), env: {}, tty: false };
-  return { project: "p", stateDir: dir, progress: new Progress(io, true), io, out, err };
+  return { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, true), io, out, err };
 }
 
 function plan(v1: string, v2 = "1.0.0"): Plan {
@@ -114,7 +162,9 @@ async function failure(run: Promise<unknown>): Promise<DeployError> {
   return error;
 }
 
-test("a passing deploy applies, verifies and finishes every step in order, then records ok", async () => {
+const steps = (name: string) => PHASES.map((p) => `${p} ${name}`);
+
+test("a passing deploy runs every phase of every step in order, records ok with every setting, removes the journal", async () => {
   const dir = fresh();
   const { target, calls } = fakeTarget(dir, {});
   const ctx = context(dir);
@@ -122,42 +172,76 @@ test("a passing deploy applies, verifies and finishes every step in order, then 
   expect(calls).toEqual([
     "preflight",
     "resolve",
-    "apply service1",
-    "verify service1",
-    "finish service1",
-    "apply service2",
-    "verify service2",
-    "finish service2",
+    "prepare service1",
+    ...steps("service1"),
+    "prepare service2",
+    ...steps("service2"),
   ]);
   expect(running.service1.image).toBe("timekit/service1:1.0.0-pinned");
   expect(ctx.out.join("")).toMatch(/^deployed service1 1\.0\.0, service2 1\.0\.0 in \d+\.\ds\n$/);
   const [entry] = await new History(dir).read();
   expect(entry).toMatchObject({ action: "up", result: "ok", changed: ["service1", "service2"] });
+  expect(entry?.settings?.service1).toMatchObject({ LOG_LEVEL: "info", MAX_BODY_BYTES: "16384" });
+  expect(entry?.settings?.service2).toMatchObject({ SERVICE1_RETRIES: "2" });
+  expect(entry?.params.service1.limits).toEqual({ memory: "256m", cpus: "1.0" });
+  expect(new Journal(dir).read()).toBeNull();
 });
 
 test("a failed gate restores only that step: exit 3, history keeps what runs again", async () => {
   const dir = fresh();
   await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
-  const { target, calls } = fakeTarget(dir, { failGate: ["service1"] });
+  const { target, calls } = fakeTarget(dir, { failGate: ["service1:probe"] });
   const ctx = context(dir);
   const error = await failure(up(target, ctx, { plan: plan("2.0.0"), action: "up", lock }));
   expect(error.exitCode).toBe(ExitCode.rolledBack);
   expect(error.message).toBe("service1 2.0.0 failed its gate (service1 is unhealthy); restored: service1 is back");
-  expect(calls).not.toContain("apply service2");
-  expect(calls).not.toContain("finish service1");
+  expect(calls).toContain("recover service1 at probe (failed)");
+  expect(calls).not.toContain("prepare service2");
+  expect(calls).not.toContain("retire service1");
   expect(ctx.err.join("")).toContain("logs of service1");
   const [entry] = await new History(dir).read();
   expect(entry).toMatchObject({
     result: "rolled-back",
+    changed: [],
     versions: { service1: "1.0.0" },
     requested: { service1: "2.0.0" },
   });
+  expect(new Journal(dir).read()).toBeNull();
 });
 
-test("a failed restore is exit 4", async () => {
+test("a failure that is not a gate, after the first change, restores too: exit 3", async () => {
   const dir = fresh();
   const error = await failure(
-    up(fakeTarget(dir, { failGate: ["service2"], restoreFails: true }).target, context(dir), {
+    up(fakeTarget(dir, { failHard: ["service2:start"] }).target, context(dir), {
+      plan: plan("1.0.0"),
+      action: "up",
+      lock,
+    }),
+  );
+  expect(error.exitCode).toBe(ExitCode.rolledBack);
+  expect(error.message).toContain('service2 1.0.0 failed at "start" (compose broke at start); restored');
+  const [entry] = await new History(dir).read();
+  expect(entry).toMatchObject({ result: "rolled-back", changed: ["service1"] });
+  expect(entry?.params.service2.replicas).toBe(0);
+});
+
+test("a failure at the canary that is not a gate, with nothing changed, is exit 1", async () => {
+  const dir = fresh();
+  const error = await failure(
+    up(fakeTarget(dir, { failHard: ["service1:canary"] }).target, context(dir), {
+      plan: plan("1.0.0"),
+      action: "up",
+      lock,
+    }),
+  );
+  expect(error.exitCode).toBe(ExitCode.failed);
+  expect((await new History(dir).read())[0]).toMatchObject({ result: "failed", message: "compose broke at canary" });
+});
+
+test("a failed restore is exit 4; the journal stays for the next command, the row says what is left", async () => {
+  const dir = fresh();
+  const error = await failure(
+    up(fakeTarget(dir, { failGate: ["service2:health"], restoreFails: true }).target, context(dir), {
       plan: plan("1.0.0"),
       action: "up",
       lock,
@@ -165,15 +249,18 @@ test("a failed restore is exit 4", async () => {
   );
   expect(error.exitCode).toBe(ExitCode.restoreFailed);
   expect(error.message).toContain("restore failed: restore broke");
-  expect((await new History(dir).read())[0]?.result).toBe("restore-failed");
+  const [entry] = await new History(dir).read();
+  expect(entry?.result).toBe("restore-failed");
+  expect(entry?.left).toContain('half done at "health"');
+  expect(new Journal(dir).read()).toMatchObject({ step: { services: ["service2"], phase: "health" } });
 });
 
 test("both services in one step (Kubernetes): one restore for both, a service that never ran recorded at 0 replicas", async () => {
   const dir = fresh();
-  const { target, calls } = fakeTarget(dir, { together: true, failGate: ["service2"] });
+  const { target, calls } = fakeTarget(dir, { together: true, failGate: ["service2:verify"] });
   const error = await failure(up(target, context(dir), { plan: plan("1.0.0"), action: "up", lock }));
   expect(error.exitCode).toBe(ExitCode.rolledBack);
-  expect(calls.filter((c) => c.startsWith("restore"))).toEqual(["restore service1+service2"]);
+  expect(calls.filter((c) => c.startsWith("recover"))).toEqual(["recover service1+service2 at verify (failed)"]);
   expect(error.message).toStartWith("service1 1.0.0 and service2 1.0.0 failed its gate");
   const [entry] = await new History(dir).read();
   expect(entry?.params.service1.replicas).toBe(0);
@@ -184,19 +271,154 @@ test("an image that cannot be resolved changes nothing: exit 1, recorded as fail
   const { target, calls } = fakeTarget(dir, { resolveFails: true });
   const error = await failure(up(target, context(dir), { plan: plan("1.0.0"), action: "up", lock }));
   expect(error.exitCode).toBe(ExitCode.failed);
-  expect(calls.some((c) => c.startsWith("apply"))).toBe(false);
+  expect(calls.some((c) => c.startsWith("prepare"))).toBe(false);
   expect((await new History(dir).read())[0]).toMatchObject({ result: "failed", message: "no such tag" });
 });
 
-test("rollback goes back to the newest good state that differs, through up", async () => {
+test("SIGINT during a phase: that step is undone, nothing after it runs, an interrupted row, exit 130", async () => {
   const dir = fresh();
-  for (const v of ["1.0.0", "1.1.0"])
-    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan(v), action: "up", lock });
-  const { target, calls } = fakeTarget(dir, {});
-  await rollback(target, context(dir), { services: ["service1"], named: true, timeoutMs: 1000, lock });
-  expect(calls).toContain("apply service1");
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+  const guard = new InterruptGuard();
+  const { target, calls } = fakeTarget(dir, { during: { "service1:health": () => guard.receive("SIGINT") } });
+  const error = await failure(up(target, context(dir), { plan: plan("2.0.0"), action: "up", lock, interrupt: guard }));
+  expect(error.exitCode).toBe(ExitCode.interrupted);
+  expect(calls).toContain("recover service1 at health (interrupted)");
+  expect(calls).not.toContain("probe service1");
+  expect(calls).not.toContain("prepare service2");
   const [entry] = await new History(dir).read();
-  expect(entry).toMatchObject({ action: "rollback", result: "ok", versions: { service1: "1.0.0", service2: "1.0.0" } });
+  expect(entry).toMatchObject({ result: "interrupted", versions: { service1: "1.0.0" }, changed: [] });
+  expect(entry?.message).toContain('interrupted by SIGINT during "health" of service1 2.0.0; restored');
+  expect(new Journal(dir).read()).toBeNull();
+});
+
+test("SIGINT while images are resolved: nothing changed, an interrupted row, exit 130", async () => {
+  const dir = fresh();
+  const guard = new InterruptGuard();
+  const { target, calls } = fakeTarget(dir, { duringResolve: () => guard.receive("SIGINT") });
+  const error = await failure(up(target, context(dir), { plan: plan("1.0.0"), action: "up", lock, interrupt: guard }));
+  expect(error.exitCode).toBe(ExitCode.interrupted);
+  expect(calls.some((c) => c.startsWith("prepare"))).toBe(false);
+  expect((await new History(dir).read())[0]).toMatchObject({
+    result: "interrupted",
+    message: "interrupted while resolving images; nothing was changed",
+  });
+});
+
+test("SIGTERM while the old containers are retired: the step is finished, exit 143", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+  const guard = new InterruptGuard();
+  const { target, calls } = fakeTarget(dir, { during: { "service1:retire": () => guard.receive("SIGTERM") } });
+  const error = await failure(up(target, context(dir), { plan: plan("2.0.0"), action: "up", lock, interrupt: guard }));
+  expect(error.exitCode).toBe(ExitCode.terminated);
+  expect(calls).toContain("recover service1 at retire (interrupted)");
+  const [entry] = await new History(dir).read();
+  expect(entry).toMatchObject({ result: "interrupted", versions: { service1: "2.0.0" }, changed: ["service1"] });
+});
+
+test("a journal left by a killed deploy is repaired by the next command, which records it and goes on", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+  const dead = Bun.spawnSync(["true"]).pid;
+  const previous = await new History(dir).lastGood();
+  const running = perService((s) => previous.states[s] as ServiceState);
+  new Journal(dir).write({
+    format: 1,
+    owner: { pid: dead, host: hostname(), bootId: null, startTicks: null },
+    action: "up",
+    startedAt: "2026-01-01T00:00:00.000Z",
+    running,
+    port: 0,
+    step: {
+      services: ["service1"],
+      phase: "start",
+      previous: { service1: running.service1 },
+      target: { service1: { ...running.service1, version: "9.9.9" } },
+      port: { previous: 0, target: 0 },
+      oldContainers: ["old-1"],
+      canary: null,
+    },
+  });
+  const { target, calls } = fakeTarget(dir, {});
+  await up(target, context(dir), { plan: plan("1.1.0"), action: "up", lock });
+  expect(calls.slice(0, 4)).toEqual([
+    "preflight",
+    "resume service1 at start",
+    "recover service1 at start (interrupted)",
+    "resolve",
+  ]);
+  const [ok, repaired] = await new History(dir).read();
+  expect(ok).toMatchObject({ result: "ok", versions: { service1: "1.1.0" } });
+  expect(repaired).toMatchObject({ result: "interrupted", versions: { service1: "1.0.0" } });
+  expect(repaired?.message).toContain(`pid ${dead} stopped with "start" half done`);
+  expect(new Journal(dir).read()).toBeNull();
+});
+
+test("a journal whose writer still runs is not repaired: exit 1", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+  const previous = await new History(dir).lastGood();
+  new Journal(dir).write({
+    ...Journal.begin(
+      "up",
+      perService((s) => previous.states[s] as ServiceState),
+      0,
+    ),
+  });
+  const error = await failure(
+    up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.1.0"), action: "up", lock }),
+  );
+  expect(error.exitCode).toBe(ExitCode.failed);
+  expect(error.message).toContain("that process still runs");
+});
+
+test("a state dir that cannot be written stops the deploy before anything changes: exit 1", async () => {
+  const dir = fresh();
+  mkdirSync(join(dir, "journal.json"), { recursive: true });
+  const { target, calls } = fakeTarget(dir, {});
+  const error = await failure(up(target, context(dir), { plan: plan("1.0.0"), action: "up", lock }));
+  expect(error.exitCode).toBe(ExitCode.failed);
+  expect(error.message).toContain("cannot write the deploy state");
+  expect(calls.some((c) => c.startsWith("canary"))).toBe(false);
+});
+
+test("a state write that fails after a finished step puts that step back too, so history stays true: exit 3", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+  const { target, calls } = fakeTarget(dir, {
+    during: {
+      "service1:verify": () => {
+        rmSync(join(dir, "journal.json"));
+        mkdirSync(join(dir, "journal.json"));
+      },
+    },
+  });
+  const error = await failure(up(target, context(dir), { plan: plan("2.0.0"), action: "up", lock }));
+  rmSync(join(dir, "journal.json"), { recursive: true });
+  expect(error.exitCode).toBe(ExitCode.rolledBack);
+  expect(calls).toContain("recover service1 at restore (failed)");
+  const [entry] = await new History(dir).read();
+  expect(entry).toMatchObject({ result: "rolled-back", changed: [], versions: { service1: "1.0.0" } });
+});
+
+test("plain rollback goes back only for what the last deploy changed, through up", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0", "1.0.0"), action: "up", lock });
+  await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0", "2.0.0"), action: "up", lock });
+  // The last deploy changed service1 only (service2 stays 2.0.0).
+  const { target: t3 } = fakeTarget(dir, {});
+  t3.steps = async () => [["service1"]];
+  await up(t3, context(dir), { plan: plan("1.1.0", "2.0.0"), action: "up", lock });
+  const { target, calls } = fakeTarget(dir, {});
+  target.steps = async (p, prev) =>
+    (["service1", "service2"] as const)
+      .filter((s) => prev.states[s]?.version !== p.services[s].version)
+      .map((s) => [s]);
+  await rollback(target, context(dir), { services: ["service1", "service2"], named: false, timeoutMs: 1000, lock });
+  expect(calls).toContain("canary service1");
+  expect(calls).not.toContain("canary service2");
+  const [entry] = await new History(dir).read();
+  expect(entry).toMatchObject({ action: "rollback", result: "ok", versions: { service1: "1.0.0", service2: "2.0.0" } });
 });
 
 test("rollback with nothing recorded and no platform revisions: exit 1", async () => {

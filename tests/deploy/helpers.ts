@@ -88,7 +88,13 @@ export async function startRegistry(): Promise<Registry> {
  * plain text file, so every check fails with "permission denied" and the container turns
  * unhealthy, exactly like a release whose health check fails.
  */
-export async function deriveImage(from: string, to: string, version: string, broken = false): Promise<void> {
+export async function deriveImage(
+  from: string,
+  to: string,
+  version: string,
+  broken = false,
+  labels: Record<string, string> = {},
+): Promise<void> {
   const ctx = mkdtempSync(join(tmpdir(), "timekit-test-derive-"));
   try {
     const lines = broken
@@ -102,7 +108,8 @@ export async function deriveImage(from: string, to: string, version: string, bro
           'ENTRYPOINT ["/usr/local/bin/app"]',
         ]
       : [`FROM ${from}`];
-    lines.push(`LABEL org.opencontainers.image.version="${version}" timekit.test="true"`);
+    const extra = Object.entries(labels).map(([key, value]) => ` ${key}="${value}"`);
+    lines.push(`LABEL org.opencontainers.image.version="${version}" timekit.test="true"${extra.join("")}`);
     writeFileSync(join(ctx, "Dockerfile"), `${lines.join("\n")}\n`);
     const out = await run(["docker", "build", "-q", "-t", to, ctx], {
       env: { DOCKER_BUILDKIT: "0" },

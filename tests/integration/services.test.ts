@@ -233,8 +233,34 @@ describe("process contract", () => {
   test("an unknown argument exits 2 with the usage", async () => {
     const { code, stderr } = await run("service1", ["--serve-forever"], {});
     expect(code).toBe(2);
-    expect(stderr).toContain("usage: <service> [--healthcheck | --version]");
+    expect(stderr).toContain("usage: <service> [--healthcheck | --probe=/PATH | --version]");
   });
+
+  test("--probe=PATH prints the status and body of GET PATH on 127.0.0.1:$PORT; exit 0 only for 200", async () => {
+    const service1 = await start("service1");
+    const env = { PORT: String(service1.port) };
+    const ok = await run("service1", ["--probe=/v1/timestamp"], env);
+    expect(ok.code).toBe(0);
+    const [status, ...body] = ok.stdout.split("\n");
+    expect(status).toBe("HTTP 200");
+    expect(Object.keys(JSON.parse(body.join("\n")))).toEqual(["epoch", "epochMs", "iso"]);
+    const missing = await run("service1", ["--probe=/v1/nothing"], env);
+    expect(missing.code).toBe(1);
+    expect(missing.stdout).toStartWith("HTTP 404\n");
+    const nobody = await run("service2", ["--probe=/v1/format"], { PORT: String(freePort()) });
+    expect(nobody.code).toBe(1);
+    expect(nobody.stdout).toStartWith("HTTP 000\n");
+  });
+
+  test.each([["--probe=v1/timestamp"], ["--probe=//evil.example/x"], ["--probe=/a b"], ["--probe="]])(
+    "%s is refused with exit 2 before any request",
+    async (flag) => {
+      const { code, stderr, stdout } = await run("service1", [flag], { PORT: String(freePort()) });
+      expect(code).toBe(2);
+      expect(stdout).toBe("");
+      expect(stderr).toContain("is not allowed");
+    },
+  );
 
   test("--healthcheck exits 0 when /healthz answers on 127.0.0.1:$PORT and 1 when nothing does", async () => {
     const service1 = await start("service1");

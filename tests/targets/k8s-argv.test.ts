@@ -7,7 +7,7 @@ import { expect, test } from "bun:test";
 import { targetFrom } from "../../lib/cli/flags";
 import { latestRevision } from "../../lib/targets/helm";
 import { parseDeployments } from "../../lib/targets/k8s";
-import { argv, k8sStateDir, loaderFor, loadImagesArgv } from "../../lib/targets/k8s-argv";
+import { argv, k8sStateDir, loaderFor, loadImagesArgv, servingPods } from "../../lib/targets/k8s-argv";
 
 test("targetFrom: defaults and TIMEKIT_TARGET", () => {
   const problems: string[] = [];
@@ -28,6 +28,21 @@ test.each([
   ["apply", argv.apply(k8s, "/tmp/m.yaml"), "--context kind-timekit apply --filename /tmp/m.yaml"],
   ["apply, current context", argv.apply(noContext, "/tmp/m.yaml"), "apply --filename /tmp/m.yaml"],
   ["reachable", argv.reachable(k8s), "--context kind-timekit get --raw=/readyz --request-timeout=10s"],
+  [
+    "a service's pods (the selector both the manifests and the charts use)",
+    argv.pods(k8s, "service2"),
+    "--context kind-timekit --namespace tk get pods --selector=app.kubernetes.io/name=service2 --output=json",
+  ],
+  [
+    "the probe of service1's real route inside one pod (no shell in the image)",
+    argv.execProbe(k8s, "service1-7d9f-abcde", "service1"),
+    "--context kind-timekit --namespace tk exec service1-7d9f-abcde --container service1 -- /usr/local/bin/service --probe=/v1/timestamp",
+  ],
+  [
+    "the probe of service2's real route, which goes through to service1",
+    argv.execProbe(noContext, "service2-1", "service2"),
+    "--namespace tk exec service2-1 --container service2 -- /usr/local/bin/service --probe=/v1/format?pattern=yyyy-MM-dd",
+  ],
   [
     "rollout status (timeout rounded up to seconds)",
     argv.rolloutStatus(k8s, "service1", 60_500),
@@ -128,4 +143,22 @@ test("latestRevision picks the newest helm revision, null for none", () => {
   const list = [1, 3, 2].map((revision) => ({ revision, status: "deployed" }));
   expect(latestRevision(JSON.stringify(list))).toBe(3);
   expect(latestRevision("[]")).toBeNull();
+});
+
+test("servingPods: only pods that run, are ready and are not terminating get probed", () => {
+  const pod = (name: string, phase: string, ready: boolean[], terminating = false) => ({
+    metadata: { name, ...(terminating ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) },
+    status: { phase, containerStatuses: ready.map((r) => ({ ready: r })) },
+  });
+  const list = {
+    items: [
+      pod("new-1", "Running", [true]),
+      pod("new-2", "Running", [true]),
+      pod("starting", "Running", [false]),
+      pod("old", "Running", [true], true),
+      pod("pending", "Pending", []),
+    ],
+  };
+  expect(servingPods(JSON.stringify(list))).toEqual(["new-1", "new-2"]);
+  expect(servingPods("")).toEqual([]);
 });

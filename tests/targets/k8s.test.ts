@@ -146,7 +146,7 @@ describeWith(["kubectl", "helm"], "deploy.ts --target=k8s|helm --dry-run", () =>
       const r = await deploy(["--target=k8s", "--dry-run", `--env_file_service1=${file}`]);
       expect(r.code).toBe(2);
       expect(r.stdout).toBe("");
-      expect(r.stderr).toMatch(/settings of service1 .*unknown setting NOT_A_SETTING/);
+      expect(r.stderr).toMatch(/--env_file_service1: .*unknown\.env:1: NOT_A_SETTING is not a service1 setting/);
     },
     SLOW,
   );

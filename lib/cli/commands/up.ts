@@ -1,16 +1,18 @@
 /** `deploy.ts up` (the default command): validate every flag into a plan, then deploy it or print it. */
 import { existsSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../../deploy/actions/up";
-import { type Plan, type PlanRequest, planFor } from "../../deploy/plan";
+import { DEFAULT_LIMITS, type Plan, type PlanRequest, planFor } from "../../deploy/plan";
 import type { VersionSpec } from "../../deploy/versions";
-import { KNOWN_GOOD } from "../../images/registry";
+import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
 import { trustedKeyDirs } from "../../images/signing";
 import { RenderInputError, resolveInput } from "../../k8s/input";
 import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
 import { REPO_ROOT } from "../../paths";
 import { perService, type ServiceName } from "../../services";
+import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
 import { renderInputFor } from "../../targets/k8s-input";
 import { defineCommand } from "../command";
@@ -30,7 +32,18 @@ import {
   targetFrom,
 } from "../flags";
 import { settingArgs, settingsFrom } from "../settings-flags";
-import { registry as checkRegistry, envFile, integer, type Problems, VERSION_HELP, version } from "../values";
+import {
+  registry as checkRegistry,
+  cpuLimit,
+  envFile,
+  integer,
+  localRepository,
+  memoryLimit,
+  type Problems,
+  replicasFrom,
+  VERSION_HELP,
+  version,
+} from "../values";
 
 export const upArgs = {
   version_service1: {
@@ -70,6 +83,21 @@ export const upArgs = {
       "Load published versions from the signed S-X.Y.Z.tar.gz archives in DIR (known-good: DIR's known-good record)",
     valueHint: "dir",
   },
+  local_repository: {
+    type: "string",
+    description: `Local repository where dev builds and pinned images are tagged (default ${LOCAL_REPOSITORY}; tests use their own)`,
+    valueHint: "repo",
+  },
+  mem_limit: {
+    type: "string",
+    description: `Compose: memory limit of each container, e.g. 256m (default ${DEFAULT_LIMITS.memory})`,
+    valueHint: "size",
+  },
+  cpus: {
+    type: "string",
+    description: `Compose: CPU limit of each container, e.g. 0.5 (default ${DEFAULT_LIMITS.cpus})`,
+    valueHint: "n",
+  },
   allow_untrusted_archive: {
     type: "boolean",
     description:
@@ -95,25 +123,6 @@ export interface UpOptions {
   lock: LockOptions;
   dryRun: boolean;
   json: boolean;
-}
-
-/** --additional_param_1 and its alias --replicas_service1: one setting, given once. */
-function replicasFrom(primary: string, alias: string | undefined, problems: Problems): number {
-  if (alias !== undefined && primary !== alias && primary !== "1") {
-    problems.push(
-      `--additional_param_1=${primary} and --replicas_service1=${alias} disagree; they are the same setting, give one`,
-    );
-  }
-  const raw = alias !== undefined && primary === "1" ? alias : primary;
-  return (
-    integer(
-      "additional_param_1",
-      raw,
-      { min: 1, max: MAX_REPLICAS },
-      `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
-      problems,
-    ) ?? 1
-  );
 }
 
 /** A Kubernetes render checks the settings as the services will (unknown names too): exit 2 here. */
@@ -167,8 +176,22 @@ export default defineCommand({
     const env = perService((service: ServiceName) => {
       const flag = `env_file_${service}` as const;
       const file = values[flag];
-      return file !== undefined ? envFile(flag, resolve(file), problems) : {};
+      return file !== undefined
+        ? envFile(flag, resolve(file), problems, (key, value) => settingProblem(service, key, value))
+        : {};
     });
+    const repository = localRepository(values.local_repository, problems);
+    const memory = memoryLimit(values.mem_limit, problems);
+    const cpus = cpuLimit(values.cpus, availableParallelism(), problems);
+    if (target.kind !== "compose") {
+      for (const flag of ["mem_limit", "cpus"] as const) {
+        if (values[flag] !== undefined) {
+          problems.push(
+            `--${flag} is a Compose container limit; with --target=${target.kind} set resources in the chart or overlay`,
+          );
+        }
+      }
+    }
     if (values.allow_untrusted_archive && archiveDir === undefined) {
       problems.push("--allow_untrusted_archive applies to archives only; give --from_archive=DIR too");
     }
@@ -193,6 +216,8 @@ export default defineCommand({
         : undefined,
       env,
       healthTimeoutMs,
+      localRepository: repository,
+      limits: { memory: memory ?? DEFAULT_LIMITS.memory, cpus: cpus ?? DEFAULT_LIMITS.cpus },
     };
     const plan = planFor(request);
     check(renderProblems(plan, target));

@@ -6,14 +6,15 @@
  * With no history of ours, a target with revisions of its own (Kubernetes) undoes to its previous one.
  */
 import { DeployError, ExitCode } from "../../errors";
-import { KNOWN_GOOD, knownGoodRef } from "../../images/registry";
+import { KNOWN_GOOD, knownGoodRef, LOCAL_REPOSITORY } from "../../images/registry";
 import { DEFAULT_PORT } from "../../limits";
 import { perService, type ServiceName } from "../../services";
 import type { Target, TargetContext } from "../../targets/target";
-import { History, stateFromEntry } from "../history";
+import { type HistoryEntry, stateFromEntry } from "../history";
+import { withLock } from "../lock";
 import type { ImageSource, K8sSettings, Plan, ServiceState } from "../plan";
 import { serviceChanged } from "../plan";
-import { type LockOptions, up } from "./up";
+import { type LockOptions, lockName, repairLeftovers, stateFiles, up } from "./up";
 
 export type RollbackTo = { kind: "version"; version: string } | { kind: "known-good"; registry: string };
 
@@ -27,8 +28,25 @@ export interface RollbackRequest {
   k8s?: K8sSettings | undefined;
 }
 
+/** The newest good state of `service` that differs from `current`, newest first from `entries`. */
+function earlier(entries: HistoryEntry[], service: ServiceName, current: ServiceState): ServiceState | null {
+  const found = entries.find((entry) => {
+    const s = stateFromEntry(entry, service);
+    return s.replicas > 0 && serviceChanged(current, s);
+  });
+  return found ? stateFromEntry(found, service) : null;
+}
+
 export async function rollback(target: Target, ctx: TargetContext, request: RollbackRequest): Promise<void> {
-  const entries = await new History(target.stateDir).good();
+  const { state, history } = stateFiles(target, ctx);
+  // What a killed deploy left is repaired first: where to go back to depends on what runs.
+  await withLock(
+    state,
+    lockName("rollback", target),
+    { ...request.lock, note: (line) => ctx.progress.note(line) },
+    () => repairLeftovers(target, ctx, request.timeoutMs),
+  );
+  const entries = await history.good();
   const current = entries[0];
   if (!current) {
     if (request.to === undefined && target.undo) {
@@ -45,7 +63,16 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
   const next: Record<ServiceName, ServiceState> = perService((service) => stateFromEntry(current, service));
   const sources: Record<ServiceName, ImageSource> = perService(() => ({ kind: "pinned" }));
   const to = request.to;
-  for (const service of request.services) {
+  // Plain `rollback`: only what the last deploy changed goes back, to what ran just before it.
+  const services = request.named || to ? request.services : request.services.filter((s) => current.changed.includes(s));
+  if (services.length === 0) {
+    throw new DeployError(
+      `nothing to roll back: the last deploy of project ${ctx.project} (${current.time}) changed no service`,
+      ExitCode.failed,
+      "name one with --service=S (its previous good state) or --to=VERSION",
+    );
+  }
+  for (const service of services) {
     if (to?.kind === "known-good") {
       // The promoted image, pulled by its known-good tag and pinned by digest; settings stay.
       next[service] = {
@@ -57,10 +84,9 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
       sources[service] = { kind: "registry", registry: to.registry };
       continue;
     }
-    const found = entries.find((entry) => {
-      const s = stateFromEntry(entry, service);
-      return s.replicas > 0 && (to ? s.version === to.version : serviceChanged(next[service], s));
-    });
+    const found = to
+      ? entries.map((e) => stateFromEntry(e, service)).find((s) => s.replicas > 0 && s.version === to.version)
+      : earlier(request.named ? entries : entries.slice(1), service, next[service]);
     if (!found) {
       if (request.named || to) {
         throw new DeployError(
@@ -73,7 +99,7 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
       }
       continue;
     }
-    next[service] = stateFromEntry(found, service);
+    next[service] = found;
   }
   const plan: Plan = {
     target: target.kind,
@@ -81,7 +107,12 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
     project: ctx.project,
     port: current.port ?? DEFAULT_PORT,
     gate: { timeoutMs: request.timeoutMs },
-    services: perService((service) => ({ ...next[service], name: service, source: sources[service] })),
+    services: perService((service) => ({
+      ...next[service],
+      name: service,
+      source: sources[service],
+      repository: LOCAL_REPOSITORY,
+    })),
   };
   await up(target, ctx, { plan, action: "rollback", lock: request.lock });
 }

@@ -1,0 +1,310 @@
+/**
+ * Over 250 lines on purpose: one step's phases and its recovery share what the step learnt
+ * (old and new containers, the canary, whether probes work), so they stay one class.
+ *
+ * One Compose rollout step: one service from what it ran (`previous`) to what the plan asks
+ * (`target`), in phases the journal announces one by one:
+ *
+ * 1. canary: one container of the new version beside the running ones, with no network alias and
+ *    no published port (no request reaches it), probed on its real route, then removed. A broken
+ *    version stops here and nothing that serves was touched.
+ * 2. start: service1 with replicas running gets the new ones beside the old (surge); otherwise
+ *    the service is started (or recreated, service2) as planned.
+ * 3. health, 4. probe: every new container healthy, and its real route answering by itself.
+ * 5. retire (surge): the old containers stop (they drain) and are removed.
+ * 6. verify: requests through service2's published port, several in a row.
+ *
+ * `recover` undoes the step after a failure or an interrupt (removes the canary or the new
+ * containers, or puts `previous` back), or, once the old containers are being retired, finishes it.
+ */
+import type { Phase, StepRecord } from "../deploy/journal";
+import type { ServiceState } from "../deploy/plan";
+import { errorText, GateFailed } from "../errors";
+import { containerDiagnostics, inspectContainers, retireContainers } from "../images/docker";
+import type { ServiceName } from "../services";
+import { composeArgv } from "./compose-argv";
+import { type ComposeStack, isRunning } from "./compose-stack";
+import type { Restored, Rollout, RolloutPhase, StepContext } from "./target";
+
+/** Requests in a row through service2 after a cut-over; and how long they may take at most. */
+const VERIFY_SUCCESSES = 5;
+const VERIFY_TIMEOUT_MS = 20_000;
+
+export class ComposeRollout implements Rollout {
+  private readonly service: ServiceName;
+  /** Ids of the containers the start phase created. */
+  private fresh: string[] = [];
+  private probeUnsupported = false;
+
+  constructor(
+    private readonly stack: ComposeStack,
+    readonly record: StepRecord,
+    private readonly context: StepContext,
+    /** Resumed from a journal a killed deploy left: its Compose commands may still run. */
+    private readonly resumed = false,
+  ) {
+    this.service = record.services[0] as ServiceName;
+  }
+
+  private get previous(): ServiceState | null {
+    return this.record.previous[this.service] ?? null;
+  }
+
+  private get target(): ServiceState {
+    return this.record.target[this.service] as ServiceState;
+  }
+
+  private get surge(): boolean {
+    return this.record.detail?.mode === "surge";
+  }
+
+  /** Writes the override with this service at `state` and the rest of the stack as it runs. */
+  private writeWith(state: ServiceState, port: number): void {
+    this.stack.write({ ...this.context.running, [this.service]: state }, port);
+  }
+
+  /**
+   * The same when no Compose command follows (undoing a canary or a surge only removes
+   * containers): a failed write (a full disk) must not stop the undo; the next deploy writes the
+   * files again before it runs Compose.
+   */
+  private noteWith(state: ServiceState, port: number): void {
+    try {
+      this.writeWith(state, port);
+    } catch (error) {
+      this.stack.progress.warn(
+        `could not rewrite the Compose files (${errorText(error)}); the next deploy writes them`,
+      );
+    }
+  }
+
+  async prepare(): Promise<void> {
+    const old = await this.stack.containerIds(this.service, true);
+    this.record.oldContainers = old;
+    const mode = this.service === "service1" && old.length > 0 && this.previous !== null ? "surge" : "replace";
+    this.record.detail = { ...this.record.detail, mode };
+  }
+
+  get phases(): RolloutPhase[] {
+    const s = this.service;
+    const t = this.target;
+    const phases: RolloutPhase[] = [
+      { phase: "canary", name: `${s} ${t.version}: canary, probed on its own`, run: () => this.canary() },
+      {
+        phase: "start",
+        name: this.surge
+          ? `${s} ${t.version}: start ${t.replicas} new beside ${this.record.oldContainers.length} old`
+          : `${s} ${t.version}: start ${t.replicas} container(s)`,
+        run: () => this.start(),
+      },
+      { phase: "health", name: `${s} ${t.version}: wait for health`, run: () => this.health() },
+      { phase: "probe", name: `${s} ${t.version}: probe each new container`, run: () => this.probeFresh() },
+    ];
+    if (this.surge) {
+      phases.push({
+        phase: "retire",
+        name: `${s}: retire ${this.record.oldContainers.length} old container(s)`,
+        run: () => retireContainers(this.record.oldContainers),
+      });
+    }
+    phases.push({
+      phase: "verify",
+      name: "verify requests through service2 reach service1",
+      run: () => this.verify(this.context.signal),
+    });
+    return phases;
+  }
+
+  private async canary(): Promise<void> {
+    const name = this.record.canary as string;
+    this.writeWith(this.target, this.context.port);
+    await this.stack.compose((p) => composeArgv.canary(p, this.service, name), `starting a ${this.service} canary`);
+    const [canary] = (await inspectContainers(await this.stack.canaryIds(this.service))).filter((c) => c.name === name);
+    if (!canary) throw new GateFailed(`the canary ${name} did not start`);
+    try {
+      const result = await this.stack.probe(canary.id, this.service, this.context.timeoutMs, this.context.signal);
+      if (result === "unsupported") {
+        this.probeUnsupported = true;
+        this.stack.progress.warn(
+          `${this.service} ${this.target.version}: its binary has no --probe (built before it existed); waiting for its health check instead, and its route is checked through service2 after the cut-over`,
+        );
+        await this.stack.waitHealthy([canary.id], this.context.timeoutMs, this.context.signal);
+      }
+    } catch (error) {
+      if (error instanceof GateFailed) {
+        throw new GateFailed(`canary: ${error.message}`, await containerDiagnostics([canary.id]));
+      }
+      throw error;
+    } finally {
+      await this.removeCanaries();
+    }
+  }
+
+  private async removeCanaries(): Promise<void> {
+    const ids = await this.stack.canaryIds(this.service);
+    if (ids.length > 0) await retireContainers(ids);
+    this.record.canary = null;
+  }
+
+  private async start(): Promise<void> {
+    const old = this.record.oldContainers;
+    if (this.surge) {
+      this.writeWith(this.target, this.context.port);
+      await this.stack.compose(
+        (p) => composeArgv.surge(p, this.service, old.length + this.target.replicas),
+        `starting new ${this.service} containers`,
+      );
+    } else {
+      this.writeWith(this.target, this.record.port.target);
+      await this.stack.compose(
+        (p) => composeArgv.up(p, this.service, this.target.replicas),
+        `starting ${this.service}`,
+      );
+    }
+    await this.findFresh();
+  }
+
+  /** The step's new containers: all of them when replacing, those not there before when surging. */
+  private async findFresh(): Promise<string[]> {
+    const now = await this.stack.containerIds(this.service, true);
+    this.fresh = this.surge ? now.filter((id) => !this.record.oldContainers.includes(id)) : now;
+    return this.fresh;
+  }
+
+  private async withDiagnostics(check: () => Promise<void>): Promise<void> {
+    try {
+      await check();
+    } catch (error) {
+      if (!(error instanceof GateFailed) || error.diagnostics) throw error;
+      throw new GateFailed(error.message, await containerDiagnostics(this.fresh));
+    }
+  }
+
+  private async health(): Promise<void> {
+    if (this.fresh.length === 0) await this.findFresh();
+    await this.withDiagnostics(() => this.stack.waitHealthy(this.fresh, this.context.timeoutMs, this.context.signal));
+  }
+
+  private async probeFresh(): Promise<void> {
+    if (this.fresh.length === 0) await this.findFresh();
+    if (this.probeUnsupported) return;
+    await this.withDiagnostics(async () => {
+      for (const id of this.fresh) {
+        if ((await this.stack.probe(id, this.service, this.context.timeoutMs, this.context.signal)) === "unsupported") {
+          this.probeUnsupported = true;
+          return;
+        }
+      }
+    });
+  }
+
+  private async verify(signal?: AbortSignal): Promise<void> {
+    if ((await this.stack.url()) === null) {
+      if (this.service === "service2") throw new GateFailed("service2 publishes no port on 127.0.0.1");
+      return; // service1 on its own (service2 not deployed yet): its probes were the gate
+    }
+    await this.stack.verifyThroughService2(
+      Math.min(this.context.timeoutMs, VERIFY_TIMEOUT_MS),
+      VERIFY_SUCCESSES,
+      signal,
+    );
+  }
+
+  async recover(at: Phase, cause: "failed" | "interrupted"): Promise<Restored> {
+    try {
+      if (this.resumed) await this.stack.waitForOrphans(this.context.timeoutMs);
+      await this.removeCanaries();
+      if (at === "canary") {
+        this.noteWith(this.previous ?? this.target, this.record.port.previous);
+        return this.unchanged("the canary was removed; nothing that serves was touched");
+      }
+      if (at === "retire" || (at === "verify" && cause === "interrupted")) {
+        // Past the point of no return: the new containers passed their probes, the old are going.
+        await retireContainers(this.record.oldContainers);
+        try {
+          await this.verify();
+          return {
+            ok: true,
+            finished: true,
+            message: `${this.service} finished at ${this.target.version} x${this.target.replicas}`,
+            states: { [this.service]: this.target },
+          };
+        } catch (error) {
+          this.stack.progress.warn(`${this.service} ${this.target.version}: ${errorText(error)}; restoring`);
+          return await this.putBack();
+        }
+      }
+      if (this.surge && (await this.oldStillRun())) {
+        await retireContainers((await this.stack.containerIds(this.service, true)).filter((id) => !this.isOld(id)));
+        this.noteWith(this.previous as ServiceState, this.record.port.previous);
+        // They never stopped serving: healthy and reached through service2 is enough.
+        await this.checkBack(this.record.oldContainers, false);
+        return this.unchanged("its new containers were removed; the old ones kept serving");
+      }
+      return await this.putBack();
+    } catch (error) {
+      return { ok: false, message: errorText(error), states: {} };
+    }
+  }
+
+  private isOld(id: string): boolean {
+    return this.record.oldContainers.includes(id);
+  }
+
+  private async oldStillRun(): Promise<boolean> {
+    const now = await this.stack.containers(this.service, true);
+    const old = now.filter((c) => this.isOld(c.id));
+    return old.length === this.record.oldContainers.length && old.every(isRunning);
+  }
+
+  private unchanged(what: string): Restored {
+    const prev = this.previous;
+    return {
+      ok: true,
+      message: prev
+        ? `${what}: ${this.service} is back at ${prev.version} x${prev.replicas}`
+        : `${what}: ${this.service} is not running (it never ran well)`,
+      states: { [this.service]: prev ?? { ...this.target, replicas: 0 } },
+    };
+  }
+
+  /** Health, probe and a request through service2 of what runs after a restore. */
+  private async checkBack(ids: string[], probe = true): Promise<void> {
+    await this.stack.waitHealthy(ids, this.context.timeoutMs);
+    if (probe && !this.probeUnsupported) {
+      for (const id of ids) await this.stack.probe(id, this.service, this.context.timeoutMs);
+    }
+    if ((await this.stack.url()) !== null) await this.stack.verifyThroughService2(this.context.timeoutMs, 1);
+  }
+
+  /** Puts `previous` back with Compose (or removes the service when it never ran well). */
+  private async putBack(): Promise<Restored> {
+    const prev = this.previous;
+    const { progress } = this.stack;
+    if (!prev) {
+      await retireContainers(await this.stack.containerIds(this.service, true));
+      this.noteWith(this.target, this.record.port.previous);
+      return {
+        ok: true,
+        message: `${this.service} had no earlier good version; its containers were removed`,
+        states: { [this.service]: { ...this.target, replicas: 0 } },
+      };
+    }
+    const now = await this.stack.containers(this.service, true);
+    const alreadyBack = now.length === prev.replicas && now.every((c) => c.image === prev.image && isRunning(c));
+    this.writeWith(prev, this.record.port.previous);
+    if (!alreadyBack) {
+      await progress.step(
+        `${this.service}: restore ${prev.version}`,
+        () => this.stack.compose((p) => composeArgv.up(p, this.service, prev.replicas), `restoring ${this.service}`),
+        `${this.service}.restore`,
+      );
+    }
+    await this.checkBack(await this.stack.containerIds(this.service));
+    return {
+      ok: true,
+      message: `${this.service} is back at ${prev.version} x${prev.replicas}`,
+      states: { [this.service]: prev },
+    };
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * One Compose project as the Compose target sees it: the files this CLI writes for it (the
+ * override naming each service's image, settings and limits; the environment file holding the
+ * only interpolation variable it sets), the Compose command with a minimal environment, the
+ * project's containers, and the checks a rollout runs on them (health, `--probe` by `docker exec`,
+ * requests through service2's published port).
+ */
+import YAML from "yaml";
+import { judgeProbe, type ProbeVerdict, probeCommand, verifyEndToEnd } from "../deploy/gate";
+import { pause } from "../deploy/interrupt";
+import { DEFAULT_LIMITS, type ServiceState } from "../deploy/plan";
+import { processesWithArgs } from "../deploy/processes";
+import type { Progress } from "../deploy/progress";
+import type { StateDir } from "../deploy/state-dir";
+import { DeployError, ExitCode, GateFailed, lastLines } from "../errors";
+import { run } from "../exec";
+import { type ContainerInfo, containersLabelled, inspectContainers } from "../images/docker";
+import type { Io } from "../io";
+import { CONTAINER_PORT } from "../limits";
+import { REPO_ROOT } from "../paths";
+import type { ServiceName } from "../services";
+import { effectiveSettings } from "../settings";
+import { type ComposeProject, composeArgv, composeEnvFile, composeEnvironment, composeLiteral } from "./compose-argv";
+
+export const OVERRIDE_FILE = "compose.override.yaml";
+export const ENV_FILE = "compose.env";
+
+/** `http://127.0.0.1:PORT` where a container publishes its service port, if it does. */
+export function publishedUrl(container: ContainerInfo): string | null {
+  const binding = container.ports[`${CONTAINER_PORT}/tcp`]?.find((b) => b.HostPort);
+  if (!binding) return null;
+  const host = binding.HostIp && binding.HostIp !== "0.0.0.0" && binding.HostIp !== "::" ? binding.HostIp : "127.0.0.1";
+  return `http://${host}:${binding.HostPort}`;
+}
+
+export const isRunning = (c: ContainerInfo) => c.status === "running";
+export const isHealthy = (c: ContainerInfo) => isRunning(c) && (c.health ?? "healthy") === "healthy";
+
+/** The override file's text for the whole stack (Compose always reads both services). */
+export function overrideText(project: string, state: Record<ServiceName, ServiceState>): string {
+  const services = Object.fromEntries(
+    Object.entries(state).map(([name, s]) => {
+      const limits = s.limits ?? DEFAULT_LIMITS;
+      const env = effectiveSettings(name as ServiceName, s.env);
+      return [
+        name,
+        {
+          image: composeLiteral(s.image),
+          environment: Object.fromEntries(Object.entries(env).map(([k, v]) => [k, composeLiteral(v)])),
+          mem_limit: limits.memory,
+          memswap_limit: limits.memory,
+          cpus: limits.cpus,
+        },
+      ];
+    }),
+  );
+  return `# Written by deploy.ts for project ${project}; rewritten on every deploy.\n${YAML.stringify({ services })}`;
+}
+
+export interface ComposeSettings {
+  composeFile: string;
+  /** TIMEKIT_COMPOSE: a Compose command to use instead of detecting one. */
+  forcedCommand?: string | undefined;
+}
+
+export class ComposeStack {
+  command: string[] | undefined;
+
+  constructor(
+    readonly project: string,
+    private readonly settings: ComposeSettings,
+    readonly state: StateDir,
+    private readonly io: Io,
+    readonly progress: Progress,
+  ) {}
+
+  /** `["docker","compose"]` or `["docker-compose"]`, whichever answers (v2 preferred). */
+  async detect(): Promise<{ command: string[]; version: string }> {
+    const forced = this.settings.forcedCommand?.trim();
+    const candidates = forced ? [forced.split(/\s+/)] : [["docker", "compose"], ["docker-compose"]];
+    for (const command of candidates) {
+      const out = await run(composeArgv.version(command), { env: this.env(), timeoutMs: 15_000 });
+      if (out.exitCode === 0 && /^v?\d/.test(out.stdout.trim())) {
+        this.command = command;
+        return { command, version: out.stdout.trim() };
+      }
+    }
+    throw new DeployError(
+      forced ? `TIMEKIT_COMPOSE="${forced}" does not run Docker Compose` : "Docker Compose is not installed",
+      ExitCode.failed,
+      "install the Compose v2 plugin (`docker compose`) or docker-compose 1.29 (`apt-get install docker-compose`)",
+    );
+  }
+
+  /** What Compose runs with: the Docker client's variables only (see composeEnvironment). */
+  private env(): Record<string, string> {
+    return composeEnvironment(this.io.env);
+  }
+
+  private composeProject(): ComposeProject {
+    return {
+      command: this.command ?? ["docker", "compose"],
+      project: this.project,
+      directory: REPO_ROOT,
+      files: [this.settings.composeFile, this.state.file(OVERRIDE_FILE)],
+      envFile: this.state.file(ENV_FILE),
+    };
+  }
+
+  /** Writes the override and the environment file for `state` (each in one fsync'd step). */
+  write(state: Record<ServiceName, ServiceState>, port: number): void {
+    this.state.write(OVERRIDE_FILE, overrideText(this.project, state));
+    this.state.write(ENV_FILE, composeEnvFile(port));
+  }
+
+  async compose(argv: (p: ComposeProject) => string[], what: string): Promise<void> {
+    if (!this.command) await this.detect();
+    const out = await run(argv(this.composeProject()), { env: this.env(), timeoutMs: 300_000 });
+    if (out.exitCode === 0) return;
+    const detail = lastLines(out, 5).join("\n    ");
+    throw new DeployError(
+      `${what} failed (compose exit ${out.exitCode ?? "timeout"}):\n    ${detail}`,
+      ExitCode.failed,
+      /port is already allocated|address already in use/i.test(detail)
+        ? "the published port is in use: stop what holds it or pass --port=<free port>"
+        : undefined,
+    );
+  }
+
+  /** The service's own containers (no canaries), oldest first; `all` includes stopped ones. */
+  containerIds(service: ServiceName, all = false): Promise<string[]> {
+    return containersLabelled(composeArgv.labels(this.project, service), all);
+  }
+
+  async containers(service: ServiceName, all = false): Promise<ContainerInfo[]> {
+    return inspectContainers(await this.containerIds(service, all));
+  }
+
+  /** Canary containers of the service, whatever their state. */
+  canaryIds(service: ServiceName): Promise<string[]> {
+    return containersLabelled(composeArgv.canaryLabels(this.project, service), true);
+  }
+
+  async url(): Promise<string | null> {
+    const [service2] = await this.containers("service2");
+    return service2 && isRunning(service2) ? publishedUrl(service2) : null;
+  }
+
+  /** Waits until every container is healthy; fails early when one exits or turns unhealthy. */
+  async waitHealthy(ids: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const containers = await inspectContainers(ids);
+      // "restarting": the process exited and the restart policy is at it again.
+      const bad = containers.find(
+        (c) => c.health === "unhealthy" || ["exited", "dead", "restarting"].includes(c.status),
+      );
+      if (bad) {
+        throw new GateFailed(
+          `${bad.name} is ${bad.health === "unhealthy" ? "unhealthy" : `${bad.status} (exit code ${bad.exitCode})`}`,
+        );
+      }
+      if (containers.length < ids.length) {
+        const gone = ids.filter((id) => !containers.some((c) => c.id === id));
+        throw new GateFailed(`container(s) ${gone.map((id) => id.slice(0, 12)).join(", ")} disappeared`);
+      }
+      if (containers.every(isHealthy)) return;
+      if (performance.now() > deadline) {
+        const waiting = containers.filter((c) => !isHealthy(c)).map((c) => `${c.name} (${c.health ?? c.status})`);
+        throw new GateFailed(`not healthy after ${Math.round(timeoutMs / 1000)}s: ${waiting.join(", ")}`);
+      }
+      await pause(200, signal);
+    }
+  }
+
+  /** `<binary> --probe=PATH` inside the container. */
+  async probeOnce(id: string, service: ServiceName): Promise<ProbeVerdict> {
+    const out = await run(["docker", "exec", id, ...probeCommand(service)], { timeoutMs: 15_000 });
+    return judgeProbe(service, out);
+  }
+
+  /**
+   * Probes one container until its real route answers well. No answer yet (still starting) is
+   * retried until the deadline; answers that are wrong fail after a few in a row; a container that
+   * stops running fails at once. "unsupported": the image's binary has no --probe.
+   */
+  async probe(
+    id: string,
+    service: ServiceName,
+    timeoutMs: number,
+    signal?: AbortSignal,
+  ): Promise<"ok" | "unsupported"> {
+    const deadline = performance.now() + timeoutMs;
+    let wrong = 0;
+    for (;;) {
+      const [container] = await inspectContainers([id]);
+      if (!container || ["exited", "dead", "restarting"].includes(container.status)) {
+        throw new GateFailed(`${container?.name ?? id.slice(0, 12)} stopped (${container?.status ?? "gone"})`);
+      }
+      const verdict = await this.probeOnce(id, service);
+      if (verdict.ok === true) return "ok";
+      if (verdict.ok === "unsupported") return "unsupported";
+      const answered = !/got no answer|could not be run/.test(verdict.detail);
+      wrong = answered ? wrong + 1 : 0;
+      if (wrong >= 5 || performance.now() > deadline) {
+        throw new GateFailed(`${container.name}: ${verdict.detail}`);
+      }
+      await pause(300, signal);
+    }
+  }
+
+  /**
+   * Waits (up to `timeoutMs`) for Compose commands of this project that another process started
+   * and left running: a deploy killed with SIGKILL does not stop its children.
+   */
+  async waitForOrphans(timeoutMs: number): Promise<void> {
+    const deadline = performance.now() + timeoutMs;
+    let announced = false;
+    for (;;) {
+      const pids = processesWithArgs(["--project-name", this.project]);
+      if (pids.length === 0) return;
+      if (performance.now() > deadline) {
+        this.progress.warn(`Compose commands of ${this.project} still run (pids ${pids.join(", ")}); repairing anyway`);
+        return;
+      }
+      if (!announced) {
+        this.progress.note(`waiting for Compose commands the killed deploy left running (pids ${pids.join(", ")})`);
+        announced = true;
+      }
+      await Bun.sleep(250);
+    }
+  }
+
+  /** Requests through service2's published port, `successes` in a row. */
+  async verifyThroughService2(timeoutMs: number, successes: number, signal?: AbortSignal): Promise<void> {
+    await verifyEndToEnd(async () => (await this.url()) ?? { unreachable: "service2 is not running" }, timeoutMs, {
+      successes,
+      signal,
+    });
+  }
+}
