@@ -52,7 +52,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/deploy/pipeline.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
   "tests/deploy/state.test.ts": ["bash", "skopeo", "true"],
   "tests/docker/balancing.test.ts": ["bash", "caddy", "docker", COMPOSE, "git"],
-  "tests/docker/compose.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
+  "tests/docker/compose.test.ts": ["bash", "caddy", "docker", COMPOSE, "git", "skopeo"],
   "tests/docker/image.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
   "tests/docker/lint.test.ts": ["bash", "docker", COMPOSE, "yamllint"],
   "tests/docker/restart-policy.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
