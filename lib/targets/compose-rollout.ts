@@ -27,7 +27,7 @@ import { errorText, GateFailed } from "../errors";
 import { containerDiagnostics, inspectContainers, retireContainers } from "../images/docker";
 import type { ServiceName } from "../services";
 import { composeArgv } from "./compose-argv";
-import { type ComposeStack, isRunning } from "./compose-stack";
+import { type ComposeStack, isRunning, publishedUrl } from "./compose-stack";
 import type { Restored, Rollout, RolloutPhase, StepContext } from "./target";
 
 /** Requests in a row through service2 after a cut-over; and how long they may take at most. */
@@ -103,8 +103,11 @@ export class ComposeRollout implements Rollout {
     let edge = false;
     if (this.service === "service2") {
       const edgeNow = await this.stack.containers("edge", true);
+      const port = this.record.port.target;
+      const portMoved = port !== 0 && edgeNow.some((c) => publishedUrl(c) !== `http://127.0.0.1:${port}`);
       edge = target.edge
         ? edgeChanged(prev, target) ||
+          portMoved ||
           !(edgeNow.length === 1 && edgeNow.every((c) => c.image === target.edge?.image && isRunning(c)))
         : edgeNow.length > 0;
       const running = await inspectContainers(old);
