@@ -60,6 +60,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/docs/architecture.test.ts": [],
   "tests/docs/readme.test.ts": [],
   "tests/edge/edge.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
+  "tests/edge/flags.test.ts": ["bash", "docker", "skopeo"],
   "tests/exec.test.ts": ["bash", "cat", "env", "printf", "sh", "sleep", "true"],
   "tests/faults/enospc.test.ts": [
     "bash",
