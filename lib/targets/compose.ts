@@ -203,21 +203,11 @@ export class ComposeTarget implements Target {
       services[service] = composeServiceStatus(await this.stack.containers(service, true), lastGood.states[service]);
     }
     const edgeContainers = await this.stack.containers("edge", true);
-    const known = lastGood.states.service2?.edge;
-    const edge =
-      edgeContainers.length === 0
-        ? null
-        : composeServiceStatus(
-            edgeContainers,
-            known ? { version: "", image: known.image, digest: known.digest, replicas: 1, env: {} } : null,
-          );
-    if (edge) {
-      const { running: _, ...row } = edge;
-      row.version = edgeContainers[0]?.labels["org.opencontainers.image.version"] ?? null;
-      if (services.service2.url === null) services.service2.url = row.url;
-      return { project: this.ctx.project, services, edge: row };
-    }
-    return { project: this.ctx.project, services, edge: null };
+    if (edgeContainers.length === 0) return { project: this.ctx.project, services, edge: null };
+    // The edge's version and image are what its containers say (its image's labels).
+    const { running: _, ...edge } = composeServiceStatus(edgeContainers, null);
+    services.service2.url ??= edge.url;
+    return { project: this.ctx.project, services, edge };
   }
 
   async platformHistory(): Promise<string | null> {
