@@ -116,7 +116,9 @@ export class ComposeRollout implements Rollout {
         !serviceChanged({ ...prev, edge: target.edge }, target) &&
         running.length === target.replicas &&
         running.every((c) => c.image === target.image && isRunning(c));
-      if (edge && serviceAsIs) mode = "edge";
+      // Only the edge changes when service2 stays behind it; adding or removing the edge moves the
+      // port between the edge and service2, which recreates service2 (replace).
+      if (edge && serviceAsIs && besideOld) mode = "edge";
     }
     this.record.detail = { ...this.record.detail, mode, edge };
   }
