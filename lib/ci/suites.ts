@@ -3,7 +3,7 @@
  * `install-tools --for` filter selects. Used by the suites' start-up check, install-tools, and
  * the runner-parity test. No npm dependencies: install-tools imports this before `bun install`.
  */
-import { COMPOSE, INSTALLED_TOOLS, type InstalledTool } from "./tools";
+import { COMPOSE, cliTools, INSTALLED_TOOLS, type InstalledTool } from "./tools";
 
 /**
  * The commands each test file needs besides bun, as repository-relative paths; `[]` means Bun
@@ -205,13 +205,20 @@ export function selectedTestFiles(args: readonly string[], root: string): string
 }
 
 /**
- * The tools `install-tools --for=<filter>…` provides: those the selected test files need (every
- * INSTALLED_TOOLS entry without filters). Throws when a filter selects no test file.
+ * The tools `install-tools --for=<filter>… --cli=<subcommand>…` provides: those the selected test
+ * files need, plus those each `deploy.ts <subcommand>` needs (CLI_TOOLS); every INSTALLED_TOOLS
+ * entry when neither is given. Throws when a filter selects no test file or names no subcommand.
  */
-export function toolsFor(filters: readonly string[], root: string): InstalledTool[] {
+export function toolsFor(
+  filters: readonly string[],
+  root: string,
+  subcommands: readonly string[] = [],
+): InstalledTool[] {
+  const forCli = new Set(subcommands.flatMap((subcommand) => cliTools(subcommand, [])));
+  if (subcommands.length > 0 && filters.length === 0) return INSTALLED_TOOLS.filter((tool) => forCli.has(tool.command));
   if (filters.length === 0) return [...INSTALLED_TOOLS];
   const files = selectedTestFiles(filters, root);
   if (files.length === 0) throw new Error(`--for=${filters.join(",")} selects no test file`);
   const needed = suiteTools(files);
-  return INSTALLED_TOOLS.filter((tool) => needed.has(tool.command));
+  return INSTALLED_TOOLS.filter((tool) => needed.has(tool.command) || forCli.has(tool.command));
 }
