@@ -64,21 +64,9 @@ export async function compileWithBytecode(): Promise<BytecodeBinaries> {
   mkdirSync(dir, { recursive: true });
   const compile = async (service: "service1" | "service2") => {
     const out = join(dir, service);
+    // The same flags as the images' binaries (scripts/build.ts), plus --bytecode.
     const proc = Bun.spawn(
-      [
-        process.execPath,
-        "build",
-        "--compile",
-        "--bytecode",
-        "--format=esm",
-        "--minify-syntax",
-        "--splitting",
-        "--external=supports-color",
-        "--no-compile-autoload-dotenv",
-        "--no-compile-autoload-bunfig",
-        `--outfile=${out}`,
-        join(ROOT, service, "src/main.ts"),
-      ],
+      [process.execPath, join(ROOT, "scripts/build.ts"), `--service=${service}`, `--outdir=${dir}`, "--bytecode"],
       { cwd: ROOT, stdout: "ignore", stderr: "pipe" },
     );
     if ((await proc.exited) !== 0) {

@@ -1,10 +1,11 @@
 /**
- * Compiles each service into one self-contained binary: `bun run build [--service=S] [--target=T]`.
+ * Compiles each service into one self-contained binary: `bun run build [--service=S] [--target=T]`
+ * (`--bytecode`: also precompiled bytecode, which the bench measures and the images leave out).
  * Version, commit and build time (the commit's: reproducible) are baked in (GET /version); the binary never auto-loads a
  * `.env` or `bunfig.toml` from the directory it runs in.
  *
  * It also runs inside the image's builder stage, where only lib/services.ts and lib/images/ are
- * copied, so it reads its three flags with node:util's strict parseArgs rather than lib/cli/.
+ * copied, so it reads its flags with node:util's strict parseArgs rather than lib/cli/.
  */
 import { parseArgs } from "node:util";
 import { $ } from "bun";
@@ -15,6 +16,7 @@ const { values } = parseArgs({
     service: { type: "string", default: "all" },
     target: { type: "string" },
     outdir: { type: "string", default: "dist" },
+    bytecode: { type: "boolean", default: false },
   },
 });
 
@@ -62,6 +64,7 @@ for (const service of selected) {
   const args = [
     "build",
     "--compile",
+    ...(values.bytecode ? ["--bytecode"] : []),
     "--format=esm",
     "--minify-syntax",
     // Start-up (bench/REPORT.md, cold start): modules loaded with import() (prom-client, Luxon,
