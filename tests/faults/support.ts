@@ -7,6 +7,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { ServiceStatus } from "../../lib/deploy/plan";
+import type { RunningVersion } from "../../lib/targets/target";
 import { type CliResult, cli, containerIds, ROOT, removeProject, TEST_COMMIT } from "../deploy/helpers";
 import { freePort, run, uniqueName } from "../support/docker";
 
@@ -25,14 +27,9 @@ export interface Stack {
   destroy: () => Promise<void>;
 }
 
-export interface ServiceStatusJson {
-  version: string | null;
-  image: string | null;
-  digest: string | null;
-  replicas: number;
-  health: string;
-  url: string | null;
-  running: { version: string | null; image: string | null; replicas: number; health: string }[];
+/** One service's row of `status --json`: what every target reports, plus each distinct version that runs. */
+export interface ServiceStatusJson extends ServiceStatus {
+  running: RunningVersion[];
 }
 
 export interface StatusJson {
