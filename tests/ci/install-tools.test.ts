@@ -85,7 +85,7 @@ describe("install-tools", () => {
     const run = await installTools(["--dry-run", "--cli=up"], pathWith("apt-only-cli", ["apt-get"]));
     expect(run.exitCode).toBe(0);
     const install = run.stdout.split("\n").find((line) => line.includes("apt-get install")) ?? "";
-    expect(install).toContain(" caddy");
+    expect(install).toContain(" docker-compose");
     expect(install).not.toContain("prometheus");
     expect(install).not.toContain("wrk");
   });
