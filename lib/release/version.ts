@@ -81,6 +81,8 @@ export async function commitsTouching(
   const range = since ? `${since}..${ref}` : ref;
   const out = await git(repoDir, [
     "log",
+    // A merge brings commits that are walked themselves; its own subject carries no change type.
+    "--no-merges",
     `--format=%H${FIELD}%B${RECORD}`,
     range,
     "--",
