@@ -2,19 +2,29 @@
  * The Compose target: the project's compose.yaml plus an override this CLI writes (image,
  * settings and limits of each service), replica counts through `--scale`, services started one at
  * a time with `--no-deps` so an unchanged service is never restarted. Each changed service is its
- * own rollout step (compose-rollout.ts): a canary first, then service1 replaced without a gap (new
- * replicas beside the old, probed, then the old retired) or service2 recreated, then requests
- * through the published port.
+ * own rollout step (compose-rollout.ts): a canary first, then the service replaced without a gap
+ * (new replicas beside the old, probed, then the old retired; service2 behind the edge, which owns
+ * the published port) or recreated (service2 publishing the port itself), then the edge when it
+ * changes, then requests through the published port.
  *
  * Compose runs with the Docker client's variables only and an environment file of ours: nothing
  * in the deployer's shell, and no `.env` beside compose.yaml, reaches the stack.
  */
 import type { LastGood } from "../deploy/history";
 import type { StepRecord } from "../deploy/journal";
-import { describePlan, type Plan, type ServiceState, serviceChanged, stateOf } from "../deploy/plan";
+import {
+  describePlan,
+  EDGE_PENDING,
+  type EdgeState,
+  type Plan,
+  type ServiceState,
+  serviceChanged,
+  stateOf,
+} from "../deploy/plan";
 import { StateDir } from "../deploy/state-dir";
 import { DeployError, ExitCode } from "../errors";
-import { requireEngine, retireContainers } from "../images/docker";
+import { inspectImage, requireEngine, retireContainers } from "../images/docker";
+import { ensureEdgeImage } from "../images/edge";
 import { resolveImage } from "../images/resolve";
 import { DEFAULT_PORT } from "../limits";
 import { perService, SERVICES, type ServiceName } from "../services";
@@ -45,7 +55,7 @@ export class ComposeTarget implements Target {
 
   constructor(
     private readonly ctx: TargetContext,
-    settings: ComposeSettings,
+    private readonly settings: ComposeSettings,
   ) {
     this.stateDir = ctx.stateDir;
     const state = new StateDir(ctx.stateDir, ctx.stateRoot);
@@ -66,13 +76,14 @@ export class ComposeTarget implements Target {
   }
 
   /**
-   * Fails (exit 1, nothing changed) when the port service2 should publish is held by anything but
-   * this project's own service2: Compose would otherwise stop the running service2 and then fail
-   * to start the new one, leaving the stack without its entry point.
+   * Fails (exit 1, nothing changed) when the port to publish is held by anything but this
+   * project's own edge or service2: Compose would otherwise stop what runs and then fail to start
+   * the new one, leaving the stack without its entry point.
    */
   private async checkPort(port: number): Promise<void> {
     if (port === 0) return;
-    const ours = (await this.stack.containers("service2")).some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
+    const front = [...(await this.stack.containers("edge")), ...(await this.stack.containers("service2"))];
+    const ours = front.some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
     if (ours || !portTaken(port)) return;
     throw new DeployError(
       `port ${port} on 127.0.0.1 is in use by another program, so service2 cannot be published there`,
@@ -94,7 +105,44 @@ export class ComposeTarget implements Target {
       progress.note(`${service}: ${resolved.image} (${resolved.digest})`);
       services[service] = resolved;
     }
+    const edge = plan.services.service2.edge;
+    if (edge) services.service2 = { ...services.service2, edge: await this.resolveEdge(edge, plan) };
     return { ...plan, services };
+  }
+
+  /** A new deploy assembles the edge image from the local Caddy; a rollback needs the one it ran. */
+  private async resolveEdge(edge: EdgeState, plan: Plan): Promise<EdgeState> {
+    const { progress } = this.ctx;
+    if (edge.image !== EDGE_PENDING) {
+      const info = await inspectImage(edge.image);
+      if (!info) {
+        throw new DeployError(
+          `the edge image ${edge.image} is no longer in the local engine`,
+          ExitCode.failed,
+          "deploy with `bun deploy.ts up ...` instead, which assembles the edge image again from the local Caddy",
+        );
+      }
+      return { image: edge.image, digest: edge.digest ?? info.id };
+    }
+    const built = await progress.step(
+      "edge: assemble image from the local caddy",
+      () =>
+        ensureEdgeImage({
+          repository: plan.services.service2.repository,
+          ...(this.settings.edgeConfig ? { config: this.settings.edgeConfig } : {}),
+          onProgress: (line) => progress.note(line),
+        }),
+      "edge.image",
+    );
+    progress.note(`edge: ${built.image} (${built.digest})${built.built ? "" : ", already built"}`);
+    return { image: built.image, digest: built.digest };
+  }
+
+  /** True when the edge runs as `desired` asks (one healthy-or-starting container of its image, or none). */
+  private async edgeAsPlanned(desired: ServiceState): Promise<boolean> {
+    const edge = await this.stack.containers("edge", true);
+    if (!desired.edge) return edge.length === 0;
+    return edge.length === 1 && edge.every((c) => c.image === desired.edge?.image && isRunning(c));
   }
 
   async steps(plan: Plan, previous: LastGood): Promise<ServiceName[][]> {
@@ -102,13 +150,16 @@ export class ComposeTarget implements Target {
     for (const service of SERVICES) {
       const desired = plan.services[service];
       const now = await this.stack.containers(service, true);
+      // What publishes the port: the edge, or service2 itself without it.
+      const front = desired.edge ? await this.stack.containers("edge", true) : now;
       const portMoved =
         service === "service2" &&
         plan.port !== 0 &&
-        now.some((c) => isRunning(c) && publishedUrl(c) !== `http://127.0.0.1:${plan.port}`);
+        front.some((c) => isRunning(c) && publishedUrl(c) !== `http://127.0.0.1:${plan.port}`);
       const upToDate =
         !serviceChanged(previous.states[service], desired) &&
         !portMoved &&
+        (service !== "service2" || (await this.edgeAsPlanned(desired))) &&
         now.length === desired.replicas &&
         now.every((c) => c.image === desired.image && isRunning(c));
       if (upToDate) this.ctx.progress.note(`${service}: unchanged (${desired.version}), not restarted`);
@@ -137,16 +188,26 @@ export class ComposeTarget implements Target {
 
   async summary(state: Record<ServiceName, ServiceState>): Promise<string> {
     const url = await this.stack.url();
-    return `service1 ${state.service1.version} x${state.service1.replicas}, service2 ${state.service2.version}${url ? ` at ${url}` : ""}`;
+    const s2 = state.service2;
+    return `service1 ${state.service1.version} x${state.service1.replicas}, service2 ${s2.version} x${s2.replicas}${s2.edge ? " behind the edge" : ""}${url ? ` at ${url}` : ""}`;
   }
 
+  /**
+   * The contract's two service rows, and the edge beside them under its own key (null: no edge
+   * runs). Behind the edge, service2's own containers publish nothing: its `url` is the edge's.
+   */
   async status(lastGood: LastGood): Promise<StatusReport> {
     await requireEngine();
     const services = {} as Record<ServiceName, ReturnType<typeof composeServiceStatus>>;
     for (const service of SERVICES) {
       services[service] = composeServiceStatus(await this.stack.containers(service, true), lastGood.states[service]);
     }
-    return { project: this.ctx.project, services };
+    const edgeContainers = await this.stack.containers("edge", true);
+    if (edgeContainers.length === 0) return { project: this.ctx.project, services, edge: null };
+    // The edge's version and image are what its containers say (its image's labels).
+    const { running: _, ...edge } = composeServiceStatus(edgeContainers, null);
+    services.service2.url ??= edge.url;
+    return { project: this.ctx.project, services, edge };
   }
 
   async platformHistory(): Promise<string | null> {
@@ -163,6 +224,8 @@ export class ComposeTarget implements Target {
     );
     await this.ctx.progress.step(`remove project ${this.ctx.project}`, async () => {
       for (const service of SERVICES) await retireContainers(await this.stack.canaryIds(service));
+      // Without the edge in the files (compose.direct.yaml), Compose leaves an edge alone.
+      await retireContainers(await this.stack.containerIds("edge", true));
       await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down");
     });
   }

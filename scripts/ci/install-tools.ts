@@ -7,8 +7,8 @@
  * A tool is ready when its command is on PATH, or its package is installed and ships that
  * command. Only packages of tools that are not ready are installed, so a second run, or a run on
  * the ubuntu-24.04 runner (which has docker, skopeo, shellcheck, yamllint), installs only what is
- * missing (wrk, prometheus, docker-registry). Services that packages would start (prometheus,
- * docker-registry) are kept from starting. Uses sudo when not root. Needs no `bun install`.
+ * missing (wrk, prometheus, docker-registry, caddy). Services that packages would start (prometheus,
+ * docker-registry, caddy) are kept from starting. Uses sudo when not root. Needs no `bun install`.
  *
  * --for limits the tools to those the test files matching the filters need (as `bun test <filter>`
  * selects them; SUITE_TOOLS in lib/ci/suites.ts), so a job that runs one suite installs only what that suite needs.

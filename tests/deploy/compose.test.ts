@@ -100,7 +100,9 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     const r = await up(["--version_service1=1.0.0"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`deployed service1 1.0.0 x2, service2 1.0.0 at http://127.0.0.1:${port}`);
+    expect(r.stdout).toContain(
+      `deployed service1 1.0.0 x2, service2 1.0.0 x1 behind the edge at http://127.0.0.1:${port}`,
+    );
     expect(await containerIds(project, "service1")).toHaveLength(2);
     expect(await answers(port)).toBe(true);
     const s = await status();

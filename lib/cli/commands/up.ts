@@ -16,6 +16,7 @@ import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
 import { renderInputFor } from "../../targets/k8s-input";
 import { defineCommand } from "../command";
+import { edgeArgs, service2ReplicasFrom } from "../edge-flags";
 import {
   type Common,
   check,
@@ -65,11 +66,8 @@ export const upArgs = {
     valueHint: "n",
   },
   replicas_service1: { type: "string", description: "Same as --additional_param_1", valueHint: "n" },
-  port: {
-    type: "string",
-    description: "Port on 127.0.0.1 where service2 is published (default 8080; 0 picks a free one)",
-    valueHint: "port",
-  },
+  ...edgeArgs,
+  port: { type: "string", description: "Port on 127.0.0.1 of the edge (default 8080; 0: any)", valueHint: "port" },
   env_file_service1: { type: "string", description: "Extra KEY=VALUE settings for service1", valueHint: "file" },
   env_file_service2: { type: "string", description: "Extra KEY=VALUE settings for service2", valueHint: "file" },
   registry: {
@@ -155,6 +153,7 @@ export default defineCommand({
         problems.push(`--from_archive=${JSON.stringify(values.from_archive)}: no such directory`);
     }
     const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems);
+    const replicasService2 = service2ReplicasFrom(values, target.kind, problems);
     const port =
       integer(
         "port",
@@ -205,6 +204,8 @@ export default defineCommand({
       project: common.project,
       versions,
       replicas,
+      replicasService2,
+      edge: !values.publish_service2_directly,
       port: target.kind === "compose" ? port : 0,
       registry,
       archiveDir,
