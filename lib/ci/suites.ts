@@ -39,6 +39,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/ci/expressions.test.ts": ["git"],
   "tests/ci/install-tools.test.ts": ["apt-get", "dpkg-query"],
   "tests/ci/parity.test.ts": ["bash", "dpkg-query", "git", "shellcheck"],
+  "tests/ci/test-groups.test.ts": [],
   "tests/ci/tools.test.ts": ["dpkg-query"],
   "tests/cli/hostile.test.ts": ["bash", "skopeo"],
   "tests/cli/main.test.ts": ["bash", "skopeo"],
