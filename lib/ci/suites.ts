@@ -45,6 +45,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/cli/main.test.ts": ["bash", "skopeo"],
   "tests/cli/parse.test.ts": ["bash", "skopeo"],
   "tests/cli/release.test.ts": ["bash", "skopeo"],
+  "tests/cli/reuse.test.ts": ["bash", "skopeo"],
   "tests/cli/settings-flags.test.ts": ["bash", "skopeo"],
   "tests/cli/smoke.test.ts": [],
   "tests/deploy/actions.test.ts": ["bash", "skopeo", "true"],

@@ -6,10 +6,11 @@
  * against a real engine (compose.test.ts, tests/faults/) and, for Kubernetes, up to where a
  * cluster must answer.
  */
-import { afterAll, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { apply } from "../../lib/deploy/actions/apply";
 import { rollback } from "../../lib/deploy/actions/rollback";
 import { up } from "../../lib/deploy/actions/up";
 import { History, type LastGood } from "../../lib/deploy/history";
@@ -433,4 +434,89 @@ test("rollback with nothing recorded and no platform revisions: exit 1", async (
   );
   expect(error.exitCode).toBe(ExitCode.failed);
   expect(error.message).toStartWith("nothing to roll back");
+});
+
+describe("an empty diff (apply)", () => {
+  const given = {
+    versions: { service1: false, service2: false },
+    replicas: false,
+    port: false,
+    env: { service1: [], service2: [] },
+    limits: { memory: false, cpus: false },
+  };
+  const healthy = (
+    state: Record<ServiceName, ServiceState | null>,
+    override: Partial<Record<ServiceName, object>> = {},
+  ) =>
+    ({
+      services: perService((s) => ({
+        version: state[s]?.version ?? null,
+        image: state[s]?.image ?? null,
+        digest: state[s]?.digest ?? null,
+        replicas: state[s]?.replicas ?? 0,
+        health: "healthy",
+        url: null,
+        ...override[s],
+      })),
+    }) as Awaited<ReturnType<Target["status"]>>;
+
+  async function deployed() {
+    const dir = fresh();
+    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+    const previous = await new History(dir).lastGood();
+    return { dir, previous };
+  }
+
+  test("what history names runs, healthy: one status query, `nothing to change`, no lock, no row", async () => {
+    const { dir, previous } = await deployed();
+    const { target, calls } = fakeTarget(dir, {});
+    let queries = 0;
+    target.status = async () => {
+      queries++;
+      return healthy(previous.states);
+    };
+    const ctx = context(dir);
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock });
+    expect(queries).toBe(1);
+    expect(calls).toEqual([]);
+    expect(ctx.out.join("")).toBe("nothing to change: service1 1.0.0, service2 1.0.0 runs as recorded\n");
+    expect(await new History(dir).read()).toHaveLength(1);
+  });
+
+  test("a replica missing: it says what differs and deploys to put it right", async () => {
+    const { dir, previous } = await deployed();
+    const { target, calls } = fakeTarget(dir, {});
+    target.status = async () => healthy(previous.states, { service1: { replicas: 1 } });
+    const notes: string[] = [];
+    const io: Io = { stdout: () => {}, stderr: (t) => void notes.push(t), env: {}, tty: false };
+    const ctx: TargetContext = { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, false), io };
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock });
+    expect(notes.join("")).toContain(
+      "what runs differs from the record (service1 runs 1 x timekit/service1:1.0.0-pinned, recorded 2 x timekit/service1:1.0.0-pinned)",
+    );
+    expect(calls).toContain("preflight");
+    expect(await new History(dir).read()).toHaveLength(2);
+  });
+
+  test("a journal left by a killed deploy: no shortcut, the deploy repairs it", async () => {
+    const { dir, previous } = await deployed();
+    const { target } = fakeTarget(dir, {});
+    let queries = 0;
+    target.status = async () => {
+      queries++;
+      return healthy(previous.states);
+    };
+    new Journal(dir).write({
+      ...Journal.begin(
+        "up",
+        perService((s) => previous.states[s] as ServiceState),
+        0,
+      ),
+    });
+    const ctx = context(dir);
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock }).catch(
+      () => undefined,
+    );
+    expect(queries).toBe(0);
+  });
 });

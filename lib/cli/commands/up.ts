@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import type { LockOptions } from "../../deploy/actions/up";
 import { DEFAULT_LIMITS, type Plan, type PlanRequest, planFor } from "../../deploy/plan";
+import type { Given } from "../../deploy/reuse";
 import type { VersionSpec } from "../../deploy/versions";
 import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
 import { trustedKeyDirs } from "../../images/signing";
@@ -48,20 +49,17 @@ import {
 export const upArgs = {
   version_service1: {
     type: "string",
-    description: `service1 version: ${VERSION_HELP}`,
-    default: "dev",
+    description: `service1 version: ${VERSION_HELP} (unset: what runs; dev on a first deploy)`,
     valueHint: "version",
   },
   version_service2: {
     type: "string",
-    description: `service2 version: ${VERSION_HELP}`,
-    default: "dev",
+    description: `service2 version: ${VERSION_HELP} (unset: what runs; dev on a first deploy)`,
     valueHint: "version",
   },
   additional_param_1: {
     type: "string",
-    description: `Number of service1 replicas behind service2, 1-${MAX_REPLICAS}`,
-    default: "1",
+    description: `Number of service1 replicas behind service2, 1-${MAX_REPLICAS} (unset: what runs; 1 on a first deploy)`,
     valueHint: "n",
   },
   replicas_service1: { type: "string", description: "Same as --additional_param_1", valueHint: "n" },
@@ -107,9 +105,14 @@ export const upArgs = {
   ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
   ...targetArgs,
   ...k8sUpArgs,
+  reset: {
+    type: "boolean",
+    description: "Start from the defaults: settings not given go back to their defaults instead of keeping what runs",
+  },
   dry_run: {
     type: "boolean",
-    description: "Print the plan (k8s/helm: the rendered, checked manifests) and change nothing",
+    description:
+      "Print what would change from what runs, and the plan (k8s/helm: the rendered, checked manifests); change nothing",
   },
   ...jsonArg,
   ...lockArgs,
@@ -119,7 +122,10 @@ export const upArgs = {
 export interface UpOptions {
   common: Common;
   target: TargetSettings;
+  /** Every field filled: given values, else defaults (reuseRunning swaps in what runs). */
   plan: Plan;
+  given: Given;
+  reset: boolean;
   lock: LockOptions;
   dryRun: boolean;
   json: boolean;
@@ -154,7 +160,7 @@ export default defineCommand({
       if (!existsSync(archiveDir))
         problems.push(`--from_archive=${JSON.stringify(values.from_archive)}: no such directory`);
     }
-    const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems);
+    const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems) ?? 1;
     const port =
       integer(
         "port",
@@ -165,7 +171,8 @@ export default defineCommand({
       ) ?? DEFAULT_PORT;
     const versions = perService((service): VersionSpec => {
       const flag = `version_${service}` as const;
-      const spec = version(flag, values[flag], problems) ?? { kind: "dev" };
+      const raw = values[flag];
+      const spec = (raw === undefined ? undefined : version(flag, raw, problems)) ?? { kind: "dev" };
       if (spec.kind === "known-good" && !registry && !archiveDir) {
         problems.push(
           `--${flag}=${KNOWN_GOOD} names the image promoted in a registry or an archive directory; give --registry=R (or env REGISTRY) or --from_archive=DIR`,
@@ -220,22 +227,19 @@ export default defineCommand({
       limits: { memory: memory ?? DEFAULT_LIMITS.memory, cpus: cpus ?? DEFAULT_LIMITS.cpus },
     };
     const plan = planFor(request);
-    check(renderProblems(plan, target));
-    return { common, target, plan, lock, dryRun: values.dry_run, json: values.json };
+    const given: Given = {
+      versions: perService((service) => values[`version_${service}`] !== undefined),
+      replicas: values.additional_param_1 !== undefined || values.replicas_service1 !== undefined,
+      port: values.port !== undefined,
+      env: perService((service) => Object.keys(env[service])),
+      limits: { memory: values.mem_limit !== undefined, cpus: values.cpus !== undefined },
+    };
+    return { common, target, plan, given, reset: values.reset, lock, dryRun: values.dry_run, json: values.json };
   },
   async run(options, io) {
     const ctx = contextFor(options.common, io);
     const target = await openTarget(options.target, ctx);
-    if (options.dryRun) {
-      const shown = await target.dryRun(options.plan);
-      io.stdout(
-        options.json
-          ? `${JSON.stringify({ dryRun: true, plan: options.plan, ...shown.json }, null, 2)}\n`
-          : `${shown.text}\n`,
-      );
-      return;
-    }
-    const { up } = await import("../../deploy/actions/up");
-    await up(target, ctx, { plan: options.plan, action: "up", lock: options.lock });
+    const { apply } = await import("../../deploy/actions/apply");
+    await apply(target, ctx, { ...options, check: (plan) => check(renderProblems(plan, options.target)) });
   },
 });
