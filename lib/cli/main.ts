@@ -9,9 +9,12 @@
  * (`bun deploy.ts --json status` is `status --json`). Without a command name, `up` runs.
  */
 import type { ArgsDef } from "citty";
+import { paint } from "../colour";
 import { InterruptGuard } from "../deploy/interrupt";
 import { DeployError, ExitCode, UsageError } from "../errors";
 import { type Io, processIo } from "../io";
+import { REPO_ROOT } from "../paths";
+import { SERVICES } from "../services";
 import { closest } from "../suggest";
 import type { Command } from "./command";
 import build from "./commands/build";
@@ -73,16 +76,40 @@ export function commandIndex(argv: readonly string[], commands: readonly Command
   return -1;
 }
 
-function printError(error: unknown, io: Io, prefix: string): number {
-  if (error instanceof DeployError) {
-    io.stderr(`${prefix}: ${error.message}\n`);
-    if (error.fix) io.stderr(`  fix: ${error.fix}\n`);
-    return error.exitCode;
+/** The `code` of a JSON error: what the exit code means, in a word. */
+const ERROR_CODES: Record<number, string> = {
+  [ExitCode.failed]: "failed",
+  [ExitCode.usage]: "usage",
+  [ExitCode.rolledBack]: "rolled-back",
+  [ExitCode.restoreFailed]: "restore-failed",
+  [ExitCode.interrupted]: "interrupted",
+  [ExitCode.terminated]: "terminated",
+};
+
+/** `--json` anywhere on the line (as a switch, or `--json=true`): failures are JSON on stdout too. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((token) => token === "--json" || token === "--json=true");
+}
+
+/**
+ * Prints a failure on stderr (message, then `fix:`), and with `json` also as one JSON object on
+ * stdout, `{"error":{"code","message","fix","exitCode"}}`, so a script reading stdout always gets
+ * JSON. Returns the exit code.
+ */
+function printError(error: unknown, io: Io, prefix: string, json = false): number {
+  const known = error instanceof DeployError;
+  const exitCode = known ? error.exitCode : ExitCode.failed;
+  const message = known
+    ? error.message
+    : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  const fix = known ? error.fix : undefined;
+  io.stderr(`${paint(io, "red", `${prefix}:`)} ${message}\n`);
+  if (fix) io.stderr(`  fix: ${fix}\n`);
+  if (json) {
+    const code = known ? (ERROR_CODES[exitCode] ?? "failed") : "unexpected";
+    io.stdout(`${JSON.stringify({ error: { code, message, fix: fix ?? null, exitCode } })}\n`);
   }
-  io.stderr(
-    `${prefix}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  return ExitCode.failed;
+  return exitCode;
 }
 
 /** Parses `argv` for one command, builds its options and runs it; returns the exit code. */
@@ -100,13 +127,35 @@ export async function runCommand(
     await command.run(command.options(values, io), io);
     return ExitCode.ok;
   } catch (error) {
-    return printError(error, io, prefix);
+    return printError(error, io, prefix, wantsJson(argv));
   }
 }
 
+/** `deploy.ts --version`: this checkout's commit, each service's version, and the Bun that runs it. */
+async function printVersion(io: Io): Promise<number> {
+  const { gitCommit } = await import("../images/metadata");
+  const versions = await Promise.all(
+    SERVICES.map(async (service) => {
+      const manifest = await Bun.file(`${REPO_ROOT}/${service}/package.json`).json();
+      return `${service} ${String(manifest.version)}`;
+    }),
+  );
+  io.stdout(`timekit ${PROGRAM} ${await gitCommit(REPO_ROOT)} (${versions.join(", ")}; bun ${Bun.version})\n`);
+  return ExitCode.ok;
+}
+
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  // `help [command]` is `[command] --help`.
+  if (argv[0] === "help") return main([...argv.slice(1), "--help"], io);
   const at = commandIndex(argv);
   const named = at >= 0 ? argv[at] : undefined;
+  // `--version` names this tool's version unless the command has a --version of its own (build, publish).
+  if (
+    argv.includes("--version") &&
+    !("version" in (COMMANDS.find((c) => c.name === (named ?? DEFAULT_COMMAND))?.args ?? {}))
+  ) {
+    return printVersion(io);
+  }
   const command = COMMANDS.find((c) => c.name === (named ?? DEFAULT_COMMAND));
   if (!command) {
     const names = COMMANDS.map((c) => c.name);
@@ -119,6 +168,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       ),
       io,
       "deploy",
+      wantsJson(argv),
     );
   }
   const rest = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 1)] : [...argv];

@@ -7,13 +7,14 @@
  * cluster must answer.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { apply } from "../../lib/deploy/actions/apply";
+import { down } from "../../lib/deploy/actions/down";
 import { rollback } from "../../lib/deploy/actions/rollback";
 import { up } from "../../lib/deploy/actions/up";
-import { History, type LastGood } from "../../lib/deploy/history";
+import { entryFromState, History, type LastGood } from "../../lib/deploy/history";
 import { InterruptGuard } from "../../lib/deploy/interrupt";
 import { Journal, type Phase, type StepRecord } from "../../lib/deploy/journal";
 import { type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
@@ -518,5 +519,75 @@ describe("an empty diff (apply)", () => {
       () => undefined,
     );
     expect(queries).toBe(0);
+  });
+});
+
+describe("down twice, and notes of many lines", () => {
+  test("a second `down` says nothing was running and adds no row", async () => {
+    const dir = fresh();
+    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+    const { target } = fakeTarget(dir, {});
+    let removals = 0;
+    target.down = async () => void removals++;
+    target.status = async () =>
+      ({
+        services: perService(() => ({
+          version: null,
+          image: null,
+          digest: null,
+          replicas: 0,
+          health: "down",
+          url: null,
+        })),
+      }) as Awaited<ReturnType<Target["status"]>>;
+    const first = context(dir);
+    await down(target, first, { volumes: false, lock });
+    expect(first.out.join("")).toStartWith("removed project p");
+    const second = context(dir);
+    await down(target, second, { volumes: false, lock });
+    expect(second.out.join("")).toBe("nothing was running for project p; nothing removed\n");
+    expect(removals).toBe(1);
+    expect((await new History(dir).read()).map((e) => e.action)).toEqual(["down", "up"]);
+  });
+
+  test("a `down` after containers came back (started by hand) removes them and records it", async () => {
+    const dir = fresh();
+    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+    const { target } = fakeTarget(dir, {});
+    target.down = async () => {};
+    target.status = async () =>
+      ({
+        services: perService(() => ({
+          version: "1.0.0",
+          image: "x",
+          digest: null,
+          replicas: 1,
+          health: "healthy",
+          url: null,
+        })),
+      }) as Awaited<ReturnType<Target["status"]>>;
+    await down(target, context(dir), { volumes: false, lock });
+    await down(target, context(dir), { volumes: false, lock });
+    expect((await new History(dir).read()).map((e) => e.action)).toEqual(["down", "down", "up"]);
+  });
+
+  test("a note of many lines keeps its first line in history and goes whole to a file it names", async () => {
+    const dir = fresh();
+    const history = new History(dir);
+    const { target } = fakeTarget(dir, {});
+    const running = perService(() => stateOf(plan("1.0.0").services.service1));
+    const buildLog = [
+      "service1 dev: build failed (exit 1):",
+      ...Array.from({ length: 17 }, (_, i) => `    #${i} step`),
+    ].join("\n");
+    await history.append({
+      ...entryFromState("up", "failed", running, [], 8080, 0, buildLog),
+      ...target.historyFields,
+    });
+    const [entry] = await history.read();
+    const file = /\(full text: (\S+)\)$/.exec(entry?.message ?? "")?.[1] as string;
+    expect(entry?.message).toBe(`service1 dev: build failed (exit 1) (full text: ${file})`);
+    expect(file.startsWith(dir)).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe(`message:\n${buildLog}\n`);
   });
 });
