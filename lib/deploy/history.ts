@@ -139,7 +139,7 @@ export class History {
   }
 
   private oneLine(entry: HistoryEntry): HistoryEntry {
-    const long = (text: string | undefined) => text !== undefined && text.includes("\n");
+    const long = (text: string | undefined) => text?.includes("\n") === true;
     if (!long(entry.message) && !long(entry.left)) return entry;
     const name = `log-${entry.time.replace(/[^0-9TZ]/g, "")}-${entry.action}.txt`;
     const sections = [

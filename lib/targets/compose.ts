@@ -14,7 +14,7 @@ import type { StepRecord } from "../deploy/journal";
 import { describePlan, type Plan, type ServiceState, serviceChanged, stateOf } from "../deploy/plan";
 import { StateDir } from "../deploy/state-dir";
 import { DeployError, ExitCode } from "../errors";
-import { requireEngine, retireContainers } from "../images/docker";
+import { containersLabelled, inspectContainers, requireEngine, retireContainers } from "../images/docker";
 import { resolveImage } from "../images/resolve";
 import { DEFAULT_PORT } from "../limits";
 import { perService, SERVICES, type ServiceName } from "../services";
@@ -74,6 +74,14 @@ export class ComposeTarget implements Target {
     if (port === 0) return;
     const ours = (await this.stack.containers("service2")).some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
     if (ours || !portTaken(port)) return;
+    const other = await timekitProjectOn(port);
+    if (other !== null) {
+      throw new DeployError(
+        `port ${port} on 127.0.0.1 is in use by service2 of another timekit stack, Compose project "${other}", so this project's service2 cannot be published there`,
+        ExitCode.failed,
+        `remove that stack (bun deploy.ts down --project=${other}) or pass --port=<free port> (--port=0 lets the engine pick)`,
+      );
+    }
     throw new DeployError(
       `port ${port} on 127.0.0.1 is in use by another program, so service2 cannot be published there`,
       ExitCode.failed,
@@ -166,4 +174,11 @@ export class ComposeTarget implements Target {
       await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down");
     });
   }
+}
+
+/** The Compose project whose running timekit service2 publishes `port` on 127.0.0.1, if one does. */
+async function timekitProjectOn(port: number): Promise<string | null> {
+  const ids = await containersLabelled({ "org.opencontainers.image.title": "timekit-service2" }, false);
+  const holder = (await inspectContainers(ids)).find((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
+  return holder?.labels["com.docker.compose.project"] ?? null;
 }

@@ -146,6 +146,25 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     for (const id of await containerIds(project, "service1")) expect(await env(id)).toContain("LOG_LEVEL=info");
   }, 180_000);
 
+  test("another project on this stack's port: exit 1 naming the stack that holds it", async () => {
+    const other = `${project}-other`;
+    const r = await deploy([
+      `--project=${other}`,
+      `--registry=${R}`,
+      `--local_repository=${LOCAL}`,
+      "--version_service1=1.0.0",
+      "--version_service2=1.0.0",
+      `--port=${port}`,
+      "--quiet",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `port ${port} on 127.0.0.1 is in use by service2 of another timekit stack, Compose project "${project}"`,
+    );
+    expect(r.stderr).toContain(`fix: remove that stack (bun deploy.ts down --project=${project})`);
+    expect(await containerIds(other, "service1")).toEqual([]);
+  }, 120_000);
+
   test("a missing tag fails with exit 1; the stack keeps answering", async () => {
     const before = await containerIds(project, "service1");
     const r = await up(["--version_service1=7.7.7"]);
