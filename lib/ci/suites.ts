@@ -53,6 +53,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/deploy/lock-race.test.ts": ["true"],
   "tests/deploy/pipeline.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
   "tests/deploy/state.test.ts": ["bash", "skopeo", "true"],
+  "tests/deploy/version-grammar.test.ts": ["bash", "skopeo"],
   "tests/docker/balancing.test.ts": ["bash", "docker", COMPOSE, "git"],
   "tests/docker/compose.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
   "tests/docker/image.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],

@@ -7,7 +7,7 @@ import type { ArchiveTrust } from "../images/archive";
 import { knownGoodRef, LOCAL_REPOSITORY } from "../images/registry";
 import type { Overlay } from "../k8s/input";
 import { SERVICES, type ServiceName } from "../services";
-import { type VersionSpec, versionLabel } from "./versions";
+import { isLine, type VersionSpec, versionLabel } from "./versions";
 
 export const TARGETS = ["compose", "k8s", "helm"] as const;
 export type TargetKind = (typeof TARGETS)[number];
@@ -180,9 +180,13 @@ function sourceText(s: ServicePlan): string {
     case "build":
       return "build from the working tree";
     case "registry":
-      return `pull from ${s.source.registry}`;
+      return isLine(s.version)
+        ? `pull the newest ${s.version}.x release from ${s.source.registry}`
+        : `pull from ${s.source.registry}`;
     case "archive":
-      return `load ${s.name}-${s.version}.tar.gz from ${s.source.dir}`;
+      return isLine(s.version)
+        ? `load the newest ${s.name}-${s.version}.x.tar.gz from ${s.source.dir}`
+        : `load ${s.name}-${s.version}.tar.gz from ${s.source.dir}`;
     case "local":
       return "use the local image";
     case "pinned":
