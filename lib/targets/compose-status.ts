@@ -7,6 +7,7 @@
  */
 import type { ServiceState, ServiceStatus } from "../deploy/plan";
 import type { ContainerInfo } from "../images/docker";
+import type { ServiceName } from "../services";
 import { isHealthy, isRunning, publishedUrl } from "./compose-stack";
 import type { RunningVersion } from "./target";
 
@@ -21,10 +22,28 @@ function healthOf(containers: ContainerInfo[]): string {
   return `degraded (${fine}/${containers.length} healthy)`;
 }
 
+/** Each service's own route, what `reach` points at. */
+const MAIN_ROUTE: Record<ServiceName, string> = { service1: "/v1/timestamp", service2: "/v1/format" };
+
+/**
+ * How to reach a service from the host. service2 is published on 127.0.0.1; service1 is not (only
+ * service2 calls it, over the project's network): its answer comes through service2's
+ * `/v1/format`, or from inside one of its containers, whose shell-less image answers
+ * `--probe=/PATH` (what the gate runs too).
+ */
+export function reachOf(service: ServiceName, running: ContainerInfo[], url: string | null): string | null {
+  if (url) return `curl ${url}${MAIN_ROUTE[service]}`;
+  const first = running[0];
+  if (!first) return null;
+  const name = first.name.replace(/^\//, "");
+  return `not published on the host: docker exec ${name} /usr/local/bin/service --probe=${MAIN_ROUTE[service]} (service2's /v1/format calls it)`;
+}
+
 export function composeServiceStatus(
   containers: ContainerInfo[],
   known: ServiceState | null,
-): ServiceStatus & { running: RunningVersion[] } {
+  service: ServiceName,
+): ServiceStatus & { running: RunningVersion[]; reach: string | null } {
   const up = containers.filter(isRunning);
   const groups = new Map<string, ContainerInfo[]>();
   for (const c of up) groups.set(c.imageId, [...(groups.get(c.imageId) ?? []), c]);
@@ -56,13 +75,15 @@ export function composeServiceStatus(
     running.length > 1
       ? `mixed: ${running.map((r) => `${r.replicas} x ${r.version ?? r.image} (${r.health})`).join(", ")}`
       : healthOf(containers);
+  const url = up.map(publishedUrl).find((u) => u !== null) ?? null;
   return {
     version: main?.version ?? null,
     image: main?.image ?? null,
     digest: main?.digest ?? null,
     replicas: running.length > 1 ? (main?.replicas ?? 0) : up.length,
     health,
-    url: up.map(publishedUrl).find((u) => u !== null) ?? null,
+    url,
+    reach: reachOf(service, up, url),
     running,
   };
 }

@@ -152,7 +152,11 @@ export class ComposeTarget implements Target {
     await requireEngine();
     const services = {} as Record<ServiceName, ReturnType<typeof composeServiceStatus>>;
     for (const service of SERVICES) {
-      services[service] = composeServiceStatus(await this.stack.containers(service, true), lastGood.states[service]);
+      services[service] = composeServiceStatus(
+        await this.stack.containers(service, true),
+        lastGood.states[service],
+        service,
+      );
     }
     return { project: this.ctx.project, services };
   }

@@ -105,6 +105,16 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     const s = await status();
     expect(s.services.service1.image).toStartWith(`${R}/service1@sha256:`);
     service2Container = await containerIds(project, "service2");
+    // status says how to reach each service, and what it says works.
+    expect(s.services.service2.reach).toBe(`curl http://127.0.0.1:${port}/v1/format`);
+    const reach1 = s.services.service1.reach as string;
+    // Compose v1 names containers p_service1_1, v2 p-service1-1.
+    expect(reach1).toMatch(new RegExp(`^not published on the host: docker exec ${project}[_-]service1[_-]\\d+ `));
+    const argv = (/docker exec \S+ \S+ --probe=\S+/.exec(reach1)?.[0] ?? "").split(" ");
+    const probe = await run(argv);
+    expect(probe.exitCode).toBe(0);
+    expect(probe.stdout).toStartWith("HTTP 200\n");
+    expect(JSON.parse(probe.stdout.split("\n")[1] ?? "")).toHaveProperty("epochMs");
   }, 180_000);
 
   test("upgrade to B under steady load: zero failed requests, service2 not restarted", async () => {
