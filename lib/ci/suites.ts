@@ -41,6 +41,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/ci/parity.test.ts": ["bash", "dpkg-query", "git", "shellcheck"],
   "tests/ci/test-groups.test.ts": [],
   "tests/ci/tools.test.ts": ["dpkg-query"],
+  "tests/cli/completion.test.ts": ["bash", "shellcheck", "skopeo"],
   "tests/cli/hostile.test.ts": ["bash", "skopeo"],
   "tests/cli/main.test.ts": ["bash", "skopeo"],
   "tests/cli/parse.test.ts": ["bash", "skopeo"],

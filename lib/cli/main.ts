@@ -18,6 +18,7 @@ import { SERVICES } from "../services";
 import { closest } from "../suggest";
 import type { Command } from "./command";
 import build from "./commands/build";
+import completion from "./commands/completion";
 import down from "./commands/down";
 import history from "./commands/history";
 import integrate from "./commands/integrate";
@@ -27,6 +28,7 @@ import rollback from "./commands/rollback";
 import status from "./commands/status";
 import up from "./commands/up";
 import version from "./commands/version";
+import { completionScript, SHELLS, type Shell } from "./completion";
 import { renderHelp } from "./help";
 import { flagTable, parseFlags, takesNextWord } from "./parse";
 
@@ -42,6 +44,7 @@ export const COMMANDS = [
   integrate,
   promote,
   version,
+  completion,
 ] as unknown as readonly Command[];
 const DEFAULT_COMMAND = "up";
 const PROGRAM = "deploy.ts";
@@ -131,6 +134,23 @@ export async function runCommand(
   }
 }
 
+/** `deploy.ts completion bash|zsh|fish`: the script on stdout. */
+function printCompletion(rest: readonly string[], io: Io): number {
+  const shell = rest[0];
+  if (rest.length !== 1 || !(SHELLS as readonly string[]).includes(shell ?? "")) {
+    return printError(
+      new UsageError(
+        `completion takes one shell: ${SHELLS.join(", ")}${rest.length ? ` (got ${rest.map((a) => JSON.stringify(a)).join(" ")})` : ""}`,
+        "e.g. source <(bun deploy.ts completion bash)",
+      ),
+      io,
+      "deploy",
+    );
+  }
+  io.stdout(completionScript(shell as Shell, COMMANDS, DEFAULT_COMMAND));
+  return ExitCode.ok;
+}
+
 /** `deploy.ts --version`: this checkout's commit, each service's version, and the Bun that runs it. */
 async function printVersion(io: Io): Promise<number> {
   const { gitCommit } = await import("../images/metadata");
@@ -172,6 +192,7 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
     );
   }
   const rest = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 1)] : [...argv];
+  if (command.name === "completion" && !rest.includes("--help")) return printCompletion(rest, io);
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(
       `${renderHelp(

@@ -65,7 +65,8 @@ export const upArgs = {
   replicas_service1: { type: "string", description: "Same as --additional_param_1", valueHint: "n" },
   port: {
     type: "string",
-    description: "Port on 127.0.0.1 where service2 is published (default 8080; 0 picks a free one)",
+    description:
+      "Port on 127.0.0.1 where service2 is published (unset: what runs; 8080 on a first deploy; 0 picks a free one)",
     valueHint: "port",
   },
   env_file_service1: { type: "string", description: "Extra KEY=VALUE settings for service1", valueHint: "file" },
@@ -88,12 +89,12 @@ export const upArgs = {
   },
   mem_limit: {
     type: "string",
-    description: `Compose: memory limit of each container, e.g. 256m (default ${DEFAULT_LIMITS.memory})`,
+    description: `Compose: memory limit of each container, e.g. 256m (unset: what runs; ${DEFAULT_LIMITS.memory} on a first deploy)`,
     valueHint: "size",
   },
   cpus: {
     type: "string",
-    description: `Compose: CPU limit of each container, e.g. 0.5 (default ${DEFAULT_LIMITS.cpus})`,
+    description: `Compose: CPU limit of each container, e.g. 0.5 (unset: what runs; ${DEFAULT_LIMITS.cpus} on a first deploy)`,
     valueHint: "n",
   },
   allow_untrusted_archive: {
