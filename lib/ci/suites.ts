@@ -42,6 +42,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/ci/test-groups.test.ts": [],
   "tests/ci/tools.test.ts": ["dpkg-query"],
   "tests/cli/completion.test.ts": ["bash", "shellcheck", "skopeo"],
+  "tests/cli/deploy-file.test.ts": ["bash", "skopeo"],
   "tests/cli/hostile.test.ts": ["bash", "skopeo"],
   "tests/cli/main.test.ts": ["bash", "skopeo"],
   "tests/cli/parse.test.ts": ["bash", "skopeo"],

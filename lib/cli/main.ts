@@ -8,6 +8,7 @@
  * Flags may come before or after the command name; they are all the command's flags
  * (`bun deploy.ts --json status` is `status --json`). Without a command name, `up` runs.
  */
+import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
 import { paint } from "../colour";
 import { InterruptGuard } from "../deploy/interrupt";
@@ -29,6 +30,7 @@ import status from "./commands/status";
 import up from "./commands/up";
 import version from "./commands/version";
 import { completionScript, SHELLS, type Shell } from "./completion";
+import { fileFlag, fileFlags } from "./deploy-file";
 import { renderHelp } from "./help";
 import { flagTable, parseFlags, takesNextWord } from "./parse";
 
@@ -123,11 +125,21 @@ export async function runCommand(
   prefix = "deploy",
 ): Promise<number> {
   try {
-    const { values, problems } = parseFlags(command.args, argv);
+    const file = "file" in command.args ? fileFlag(argv) : undefined;
+    const fromFile = file === undefined ? { flags: [], problems: [] } : fileFlags(resolve(file), command.args, argv);
+    if (fromFile.problems.length > 0) {
+      throw new UsageError(fromFile.problems, 'fix the deploy file; docs/deploy.md, "The deploy file", shows its keys');
+    }
+    const { values, problems } = parseFlags(command.args, [...fromFile.flags, ...argv]);
     if (problems.length > 0) {
       throw new UsageError(problems, `run "bun ${PROGRAM} ${command.name} --help" for the flags`);
     }
-    await command.run(command.options(values, io), io);
+    try {
+      await command.run(command.options(values, io), io);
+    } catch (error) {
+      if (file === undefined || !(error instanceof UsageError)) throw error;
+      throw new UsageError(error.problems, `values not on the command line came from the deploy file ${file}`);
+    }
     return ExitCode.ok;
   } catch (error) {
     return printError(error, io, prefix, wantsJson(argv));

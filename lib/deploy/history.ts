@@ -57,6 +57,8 @@ const EntrySchema = Type.Object({
   settings: Type.Optional(Type.Object({ service1: Env, service2: Env })),
   /** interrupted: what was left half-done and how to repair it (then this entry is not a good state). */
   left: Type.Optional(Type.String()),
+  /** The deploy file (--file) the action's flags came from, as an absolute path. */
+  file: Type.Optional(Type.String()),
   /** Kubernetes targets: where the action ran. */
   target: Type.Optional(Type.String()),
   context: Type.Optional(Type.Union([Type.String(), Type.Null()])),

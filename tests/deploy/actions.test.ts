@@ -591,3 +591,14 @@ describe("down twice, and notes of many lines", () => {
     expect(readFileSync(file, "utf8")).toBe(`message:\n${buildLog}\n`);
   });
 });
+
+test("a deploy from a deploy file records the file's path in its history row", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), {
+    plan: plan("1.0.0"),
+    action: "up",
+    lock,
+    file: "/srv/deploy.yaml",
+  });
+  expect((await new History(dir).read())[0]?.file).toBe("/srv/deploy.yaml");
+});

@@ -106,6 +106,12 @@ export const upArgs = {
   ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
   ...targetArgs,
   ...k8sUpArgs,
+  file: {
+    type: "string",
+    description:
+      "A deploy file (YAML): up's flags as keys, e.g. version_service1: 1.2.3; flags given here win; its path goes to history",
+    valueHint: "file",
+  },
   reset: {
     type: "boolean",
     description: "Start from the defaults: settings not given go back to their defaults instead of keeping what runs",
@@ -127,6 +133,8 @@ export interface UpOptions {
   plan: Plan;
   given: Given;
   reset: boolean;
+  /** The deploy file the flags came from, recorded in history. */
+  file?: string;
   lock: LockOptions;
   dryRun: boolean;
   json: boolean;
@@ -235,7 +243,17 @@ export default defineCommand({
       env: perService((service) => Object.keys(env[service])),
       limits: { memory: values.mem_limit !== undefined, cpus: values.cpus !== undefined },
     };
-    return { common, target, plan, given, reset: values.reset, lock, dryRun: values.dry_run, json: values.json };
+    return {
+      common,
+      target,
+      plan,
+      given,
+      reset: values.reset,
+      lock,
+      dryRun: values.dry_run,
+      json: values.json,
+      ...(values.file ? { file: resolve(values.file) } : {}),
+    };
   },
   async run(options, io) {
     const ctx = contextFor(options.common, io);

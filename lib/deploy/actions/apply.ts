@@ -19,6 +19,8 @@ export interface ApplyRequest {
   dryRun: boolean;
   json: boolean;
   lock: LockOptions;
+  /** The deploy file the request came from (recorded in history). */
+  file?: string | undefined;
   /** Checks the final plan as the target will render it; throws a UsageError (exit 2). */
   check?: (plan: Plan) => void;
 }
@@ -39,7 +41,7 @@ export async function apply(target: Target, ctx: TargetContext, request: ApplyRe
   }
   for (const line of describeDiff(diff).split("\n")) ctx.progress.note(line);
   if (diff.empty && (await nothingToChange(target, ctx, previous))) return;
-  await up(target, ctx, { plan, action: "up", lock: request.lock });
+  await up(target, ctx, { plan, action: "up", lock: request.lock, ...(request.file ? { file: request.file } : {}) });
 }
 
 /**
