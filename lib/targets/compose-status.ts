@@ -26,17 +26,18 @@ function healthOf(containers: ContainerInfo[]): string {
 const MAIN_ROUTE: Record<ServiceName, string> = { service1: "/v1/timestamp", service2: "/v1/format" };
 
 /**
- * How to reach a service from the host. service2 is published on 127.0.0.1; service1 is not (only
- * service2 calls it, over the project's network): its answer comes through service2's
- * `/v1/format`, or from inside one of its containers, whose shell-less image answers
- * `--probe=/PATH` (what the gate runs too).
+ * How to reach a service from the host: `curl` its published address (each service1 replica has
+ * its own ephemeral loopback port; all are listed). A service published nowhere is reached from
+ * inside one of its containers, whose shell-less image answers `--probe=/PATH` (what the gate runs).
  */
 export function reachOf(service: ServiceName, running: ContainerInfo[], url: string | null): string | null {
-  if (url) return `curl ${url}${MAIN_ROUTE[service]}`;
+  const urls = running.map(publishedUrl).filter((u) => u !== null);
+  if (url && urls.length <= 1) return `curl ${url}${MAIN_ROUTE[service]}`;
+  if (urls.length > 1) return `curl ${urls[0]}${MAIN_ROUTE[service]} (one replica each: ${urls.join(", ")})`;
   const first = running[0];
   if (!first) return null;
   const name = first.name.replace(/^\//, "");
-  return `not published on the host: docker exec ${name} /usr/local/bin/service --probe=${MAIN_ROUTE[service]} (service2's /v1/format calls it)`;
+  return `not published on the host: docker exec ${name} /usr/local/bin/service --probe=${MAIN_ROUTE[service]}`;
 }
 
 export function composeServiceStatus(

@@ -18,10 +18,16 @@ const container = (name: string, port: string | null) => ({
 test.each([
   ["service2, published", "service2", [container("p_service2_1", "18080")], "curl http://127.0.0.1:18080/v1/format"],
   [
+    "service1, two replicas, each on its own port",
+    "service1",
+    [container("p_service1_1", "32768"), container("p_service1_2", "32769")],
+    "curl http://127.0.0.1:32768/v1/timestamp (one replica each: http://127.0.0.1:32768, http://127.0.0.1:32769)",
+  ],
+  [
     "service1, not published",
     "service1",
-    [container("p_service1_1", null), container("p_service1_2", null)],
-    "not published on the host: docker exec p_service1_1 /usr/local/bin/service --probe=/v1/timestamp (service2's /v1/format calls it)",
+    [container("p_service1_1", null)],
+    "not published on the host: docker exec p_service1_1 /usr/local/bin/service --probe=/v1/timestamp",
   ],
   ["nothing running", "service1", [], null],
 ] as const)("%s", (_name, service, containers, reach) => {
