@@ -9,13 +9,11 @@ import type { Given } from "../../deploy/reuse";
 import type { VersionSpec } from "../../deploy/versions";
 import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
 import { trustedKeyDirs } from "../../images/signing";
-import { RenderInputError, resolveInput } from "../../k8s/input";
 import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
 import { REPO_ROOT } from "../../paths";
 import { perService, type ServiceName } from "../../services";
 import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
-import { renderInputFor } from "../../targets/k8s-input";
 import { defineCommand } from "../command";
 import {
   type Common,
@@ -32,6 +30,7 @@ import {
   targetArgs,
   targetFrom,
 } from "../flags";
+import { renderProblems } from "../render-problems";
 import { settingArgs, settingsFrom } from "../settings-flags";
 import {
   registry as checkRegistry,
@@ -138,20 +137,6 @@ export interface UpOptions {
   lock: LockOptions;
   dryRun: boolean;
   json: boolean;
-}
-
-/** A Kubernetes render checks the settings as the services will (unknown names too): exit 2 here. */
-function renderProblems(plan: Plan, target: TargetSettings): string[] {
-  if (target.kind === "compose") return [];
-  try {
-    resolveInput(renderInputFor(plan, target.k8s));
-    return [];
-  } catch (error) {
-    if (!(error instanceof RenderInputError)) throw error;
-    return error.problems.map((p) =>
-      p.replace(/^services\.(service[12])\.env: /, "settings of $1 (--env_file_$1 or a setting flag): "),
-    );
-  }
 }
 
 export default defineCommand({
