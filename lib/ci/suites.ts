@@ -63,6 +63,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/docker/restart-policy.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
   "tests/docker/rootfs.test.ts": ["bash", "docker", "git", "skopeo"],
   "tests/docs/architecture.test.ts": [],
+  "tests/docs/commands.test.ts": ["bash", "skopeo"],
   "tests/docs/readme.test.ts": [],
   "tests/exec.test.ts": ["bash", "cat", "env", "printf", "sh", "sleep", "true"],
   "tests/faults/enospc.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "mount", "skopeo", "umount"],
