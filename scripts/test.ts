@@ -17,6 +17,12 @@ import { SUITE_TOOLS } from "../lib/ci/suites";
 import { HEAVY_GROUPS, type HeavyGroup, testPlan } from "../lib/ci/test-groups";
 
 const REPO_ROOT = join(import.meta.dir, "..");
+/**
+ * Every test's and hook's default hang guard. Bun 1.4.4 applies the preload's setDefaultTimeout
+ * (tests/setup.ts) to the first test file only; every later file ran under Bun's 5 s default
+ * (tests/ci/test-groups.test.ts shows it). `--timeout` reaches every file.
+ */
+export const TEST_TIMEOUT_MS = 20_000;
 
 interface Lane {
   name: string;
@@ -45,13 +51,16 @@ interface RunResult {
 
 /** Runs `bun test` on `files`, copying its lines with `prefix`, and reads its totals. */
 async function runTests(files: string[], extra: string[], prefix: string): Promise<RunResult> {
-  const child = Bun.spawn(["bun", "test", ...extra, ...files.map((file) => `./${file}`)], {
-    cwd: REPO_ROOT,
-    stdout: "pipe",
-    stderr: "pipe",
-    stdin: "ignore",
-    env: Bun.env,
-  });
+  const child = Bun.spawn(
+    ["bun", "test", `--timeout=${TEST_TIMEOUT_MS}`, ...extra, ...files.map((file) => `./${file}`)],
+    {
+      cwd: REPO_ROOT,
+      stdout: "pipe",
+      stderr: "pipe",
+      stdin: "ignore",
+      env: Bun.env,
+    },
+  );
   const result: RunResult = { exitCode: 0, pass: 0, fail: 0 };
   const copy = async (stream: ReadableStream<Uint8Array>, sink: { write(text: string): unknown }) => {
     let pending = "";
@@ -81,24 +90,25 @@ async function runLane(lane: Lane, extra: string[], prefix: string): Promise<Run
   return results;
 }
 
-const args = Bun.argv.slice(2);
-const full = args.includes("--full");
-const extra = args.filter((arg) => arg !== "--full" && arg !== "--list");
-const chosen = lanes(full);
-
-if (args.includes("--list")) {
-  for (const lane of chosen) for (const file of lane.runs.flat()) console.log(`${lane.name} ${file}`);
-  process.exit(0);
+async function main(args: string[]): Promise<number> {
+  const full = args.includes("--full");
+  const extra = args.filter((arg) => arg !== "--full" && arg !== "--list");
+  const chosen = lanes(full);
+  if (args.includes("--list")) {
+    for (const lane of chosen) for (const file of lane.runs.flat()) console.log(`${lane.name} ${file}`);
+    return 0;
+  }
+  const results = await Promise.all(
+    chosen.map((lane) => runLane(lane, extra, chosen.length > 1 ? `[${lane.name}] ` : "")),
+  );
+  const all = results.flat();
+  if (chosen.length > 1) {
+    const laneExit = (runs: RunResult[]) => Math.max(...runs.map((run) => run.exitCode));
+    console.log(`\nlanes: ${chosen.map((lane, i) => `${lane.name} exit ${laneExit(results[i] ?? [])}`).join(", ")}`);
+    console.log(` ${all.reduce((sum, run) => sum + run.pass, 0)} pass`);
+    console.log(` ${all.reduce((sum, run) => sum + run.fail, 0)} fail`);
+  }
+  return all.every((run) => run.exitCode === 0) ? 0 : 1;
 }
 
-const results = await Promise.all(
-  chosen.map((lane) => runLane(lane, extra, chosen.length > 1 ? `[${lane.name}] ` : "")),
-);
-const all = results.flat();
-if (chosen.length > 1) {
-  const laneExit = (runs: RunResult[]) => Math.max(...runs.map((run) => run.exitCode));
-  console.log(`\nlanes: ${chosen.map((lane, i) => `${lane.name} exit ${laneExit(results[i] ?? [])}`).join(", ")}`);
-  console.log(` ${all.reduce((sum, run) => sum + run.pass, 0)} pass`);
-  console.log(` ${all.reduce((sum, run) => sum + run.fail, 0)} fail`);
-}
-process.exit(all.every((run) => run.exitCode === 0) ? 0 : 1);
+if (import.meta.main) process.exit(await main(Bun.argv.slice(2)));

@@ -1,9 +1,12 @@
 /** The split between `bun run test` (fast default) and `bun run test:full` (everything). */
 import { describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { allTestFiles, SUITE_TOOLS } from "../../lib/ci/suites";
 import { HEAVY_GROUPS, heavyGroupOf, testPlan } from "../../lib/ci/test-groups";
 import { COMPOSE } from "../../lib/ci/tools";
+import { TEST_TIMEOUT_MS } from "../../scripts/test";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const plan = testPlan(SUITE_TOOLS);
@@ -63,3 +66,27 @@ describe("test groups", () => {
     expect(ciRun).toContain("bun run test:full");
   });
 });
+
+test("Bun keeps the preload's default timeout for the first file only; --timeout (what scripts/test.ts passes) reaches every file", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "timekit-timeout-"));
+  try {
+    writeFileSync(join(dir, "bunfig.toml"), '[test]\npreload = ["./setup.ts"]\n');
+    writeFileSync(join(dir, "setup.ts"), 'import { setDefaultTimeout } from "bun:test";\nsetDefaultTimeout(20_000);\n');
+    const slow =
+      'import { expect, test } from "bun:test";\ntest("slow", async () => { await Bun.sleep(5500); expect(1).toBe(1); });\n';
+    writeFileSync(join(dir, "a.test.ts"), slow);
+    writeFileSync(join(dir, "b.test.ts"), slow);
+    const run = async (...args: string[]) => {
+      const child = Bun.spawn(["bun", "test", ...args], { cwd: dir, stdout: "pipe", stderr: "pipe" });
+      const [out, err] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+      return { code: await child.exited, text: out + err };
+    };
+    const [plain, withTimeout] = await Promise.all([run(), run(`--timeout=${TEST_TIMEOUT_MS}`)]);
+    expect(plain.text).toMatch(/ 1 pass\n 1 fail/);
+    expect(plain.code).toBe(1);
+    expect(withTimeout.text).toMatch(/ 2 pass\n 0 fail/);
+    expect(withTimeout.code).toBe(0);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);

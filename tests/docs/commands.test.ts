@@ -86,10 +86,11 @@ const NOT_HERE: Array<[RegExp, string]> = [
 let service1: ServiceProcess;
 let service2: ServiceProcess;
 const state = mkdtempSync(join(tmpdir(), "timekit-doc-commands-"));
+// Hooks get an explicit hang guard: starting two processes on a busy machine can take a while.
 beforeAll(async () => {
   service1 = await startService("service1");
   service2 = await startService("service2", { SERVICE1_URL: service1.url });
-});
+}, 60_000);
 afterAll(async () => {
   await stopAll([service1, service2]);
   rmSync(state, { recursive: true, force: true });
@@ -115,9 +116,10 @@ const textShape = (text: string) =>
 
 const runnable = (e: Example) => e.command.startsWith("curl ") || /^bun deploy\.ts .*--dry-run/.test(e.command);
 
-describe("the documents' commands", async () => {
-  const all = await examples();
+// Read at load time: an async describe callback would run under Bun's 5 s default, not the preload's.
+const all = await examples();
 
+describe("the documents' commands", () => {
   test("each runs here or is listed with why not; no listed reason is stale", () => {
     const unaccounted = all.filter((e) => !runnable(e) && !NOT_HERE.some(([pattern]) => pattern.test(e.command)));
     expect(unaccounted.map((e) => `${e.document}: ${e.command}`)).toEqual([]);
