@@ -229,14 +229,15 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
       settings: { service1: Record<string, string> };
     }>;
     expect(history.map((e) => [e.action, e.result, e.versions.service1])).toEqual([
-      ["up", "ok", "1.1.0"],
+      ["up", "ok", "1.1.0"], // known-good, recorded as the version it was built as
+      ["up", "ok", "1.1.0"], // the first of the two deploys at once (the second never took the lock)
       ["up", "failed", "1.0.0"],
       ["rollback", "ok", "1.0.0"],
       ["up", "rolled-back", "1.1.0"],
       ["up", "ok", "1.1.0"],
       ["up", "ok", "1.0.0"],
     ]);
-    expect(history[3]?.params.service1).toMatchObject({ replicas: 2, env: { LOG_LEVEL: "warn" } });
-    expect(history[4]?.settings.service1).toMatchObject({ LOG_LEVEL: "warn", MAX_BODY_BYTES: "16384" });
+    expect(history[4]?.params.service1).toMatchObject({ replicas: 2, env: { LOG_LEVEL: "warn" } });
+    expect(history[5]?.settings.service1).toMatchObject({ LOG_LEVEL: "warn", MAX_BODY_BYTES: "16384" });
   });
 });
