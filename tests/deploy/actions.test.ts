@@ -416,9 +416,17 @@ test("plain rollback goes back only for what the last deploy changed, through up
     (["service1", "service2"] as const)
       .filter((s) => prev.states[s]?.version !== p.services[s].version)
       .map((s) => [s]);
-  await rollback(target, context(dir), { services: ["service1", "service2"], named: false, timeoutMs: 1000, lock });
+  const notes: string[] = [];
+  const io: Io = { stdout: () => {}, stderr: (t) => void notes.push(t), env: {}, tty: false };
+  const ctx: TargetContext = { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, false), io };
+  await rollback(target, ctx, { services: ["service1", "service2"], named: false, timeoutMs: 1000, lock });
   expect(calls).toContain("canary service1");
   expect(calls).not.toContain("canary service2");
+  // The diff first, as for every change.
+  expect(notes.join("")).toContain(
+    "  changes to project p (compose) from what runs now:\n    service1: version 1.1.0 → 1.0.0",
+  );
+  expect(notes.join("")).toContain("    service2: no change\n");
   const [entry] = await new History(dir).read();
   expect(entry).toMatchObject({ action: "rollback", result: "ok", versions: { service1: "1.0.0", service2: "2.0.0" } });
 });
