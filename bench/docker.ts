@@ -40,10 +40,6 @@ export async function dockerAnswers(): Promise<boolean> {
   return code === 0;
 }
 
-export async function imageExists(ref: string): Promise<boolean> {
-  return (await docker(["image", "inspect", ref])).code === 0;
-}
-
 export async function imageSize(ref: string): Promise<number> {
   const r = await docker(["image", "inspect", "--format", "{{.Size}}", ref]);
   if (r.code !== 0) throw new Error(`docker image inspect ${ref}: ${r.stderr.trim()}`);

@@ -2,7 +2,7 @@
 import { realpathSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { buildImage } from "../lib/images/build";
-import { docker, gzippedImageSize, imageExists, imageSize } from "./docker";
+import { docker, gzippedImageSize, imageSize } from "./docker";
 import { note, step } from "./progress";
 import { ROOT } from "./throughput";
 
@@ -13,35 +13,26 @@ export interface BenchImages {
   /** Per service: a tag private to this run, pointing at the image measured. */
   refs: Record<BenchService, string>;
   ids: Record<BenchService, string>;
-  /** Where each image came from: reused `timekit/<s>:dev`, or built now. */
-  source: Record<BenchService, "reused" | "built">;
   /** The semver this run's tags carry (a prerelease private to the run). */
   version: string;
 }
 
 /**
- * Tags `timekit/<s>:dev` (built first if missing) under a version private to this run, so other
- * engineers rebuilding `:dev` meanwhile do not change what is measured or deployed.
+ * Builds both images from this checkout under a tag private to the run, so the figures are this
+ * tree's (a reused `:dev` may be another checkout's) and nobody else's rebuild changes what is
+ * measured or deployed. Docker's layer cache makes an unchanged tree's build quick.
  */
 export async function prepareImages(runId: string): Promise<BenchImages> {
   const version = `0.0.1-bench.${runId}`;
   const refs = {} as Record<BenchService, string>;
   const ids = {} as Record<BenchService, string>;
-  const source = {} as Record<BenchService, "reused" | "built">;
   for (const service of BENCH_SERVICES) {
-    const dev = `timekit/${service}:dev`;
-    source[service] = "reused";
-    if (!(await imageExists(dev))) {
-      await step(`build ${dev} (lib/images/build.ts)`, () => buildImage({ service, tags: [dev] }));
-      source[service] = "built";
-    }
     const ref = `timekit/${service}:${version}`;
-    const tagged = await docker(["tag", dev, ref]);
-    if (tagged.code !== 0) throw new Error(`docker tag ${dev} ${ref}: ${tagged.stderr.trim()}`);
+    await step(`build ${ref} from this checkout (lib/images/build.ts)`, () => buildImage({ service, tags: [ref] }));
     refs[service] = ref;
     ids[service] = (await docker(["image", "inspect", "--format", "{{.Id}}", ref])).stdout.trim();
   }
-  return { refs, ids, source, version };
+  return { refs, ids, version };
 }
 
 /** Removes every tag this run created (`*-bench.<runId>*`), never the images others use. */
@@ -61,7 +52,7 @@ export interface ImageSizeResult {
   bunBinaryBytes: number;
   bunVersion: string;
   compiledBinaryBytes: Record<BenchService, number>;
-  images: Record<BenchService, { ref: string; id: string; source: string; bytes: number; gzipBytes: number }>;
+  images: Record<BenchService, { ref: string; id: string; bytes: number; gzipBytes: number }>;
 }
 
 export async function measureImageSizes(images: BenchImages): Promise<ImageSizeResult> {
@@ -79,7 +70,7 @@ export async function measureImageSizes(images: BenchImages): Promise<ImageSizeR
       await imageSize(ref),
       await gzippedImageSize(ref),
     ]);
-    result.images[service] = { ref, id: images.ids[service], source: images.source[service], bytes, gzipBytes };
+    result.images[service] = { ref, id: images.ids[service], bytes, gzipBytes };
   }
   return result;
 }

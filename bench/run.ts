@@ -4,7 +4,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { runColdStart } from "./coldstart";
+import { compileWithBytecode, runColdStart } from "./coldstart";
 import { runDeploys, tearDown } from "./deploys";
 import { dockerAnswers } from "./docker";
 import { computeGoals, computeRatios } from "./goals";
@@ -14,7 +14,7 @@ import { message, note, step } from "./progress";
 import { writeReport } from "./report";
 import { type BenchResults, SECTIONS, type Section } from "./results";
 import { stopAllServers } from "./servers";
-import { compiledPeers, ROOT, runThroughput, targetSpecs } from "./throughput";
+import { compiledPeers, ROOT, runThroughput, TARGET_IDS, targetSpecs } from "./throughput";
 
 const BENCH = join(ROOT, "bench");
 const LATEST = join(BENCH, "results/latest.json");
@@ -25,10 +25,14 @@ export interface Args {
   build: boolean;
   /** Re-render REPORT.md and the charts from latest.json without measuring. */
   reportOnly: boolean;
+  /** Throughput targets to run (ids from targetSpecs); all when empty. */
+  targets: string[];
+  /** Throughput rounds; the mode's default when null. */
+  rounds: number | null;
 }
 
 export function parseArgs(argv: string[]): Args {
-  const args: Args = { quick: false, only: [...SECTIONS], build: true, reportOnly: false };
+  const args: Args = { quick: false, only: [...SECTIONS], build: true, reportOnly: false, targets: [], rounds: null };
   for (const arg of argv) {
     if (arg === "--quick") args.quick = true;
     else if (arg === "--no-build") args.build = false;
@@ -40,11 +44,28 @@ export function parseArgs(argv: string[]): Args {
         throw new Error(`--only: unknown section ${bad.join(", ") || "(none)"}; use ${SECTIONS.join(", ")}`);
       }
       args.only = wanted as Section[];
+    } else if (arg.startsWith("--targets=")) {
+      const wanted = arg.slice("--targets=".length).split(",").filter(Boolean);
+      const bad = wanted.filter((id) => !TARGET_IDS.includes(id));
+      if (bad.length || wanted.length === 0) {
+        throw new Error(`--targets: unknown target ${bad.join(", ") || "(none)"}; use ${TARGET_IDS.join(", ")}`);
+      }
+      args.targets = wanted;
+    } else if (arg.startsWith("--rounds=")) {
+      const rounds = Number(arg.slice("--rounds=".length));
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > 50) {
+        throw new Error(`--rounds: expected an integer from 1 to 50; got ${JSON.stringify(arg.slice(9))}`);
+      }
+      args.rounds = rounds;
     } else if (arg === "--help" || arg === "-h") {
       throw new Error(
-        "usage: bun run bench [--quick] [--no-build] [--only=throughput,coldstart,images,deploy] [--report-only]",
+        "usage: bun run bench [--quick] [--no-build] [--only=throughput,coldstart,images,deploy] [--targets=raw-bun,service1-info,…] [--rounds=N] [--report-only]",
       );
-    } else throw new Error(`unknown flag ${arg}; use --quick, --no-build, --only=<${SECTIONS.join("|")}>`);
+    } else {
+      throw new Error(
+        `unknown flag ${arg}; use --quick, --no-build, --only=<${SECTIONS.join("|")}>, --targets=<ids>, --rounds=N, --report-only`,
+      );
+    }
   }
   return args;
 }
@@ -112,7 +133,7 @@ async function main(): Promise<void> {
   let imagesError = "Docker does not answer";
   if (docker && args.only.some((s) => s === "images" || s === "deploy" || s === "coldstart")) {
     try {
-      images = await step("prepare images (reuse timekit/serviceN:dev, tag for this run)", () => prepareImages(runId));
+      images = await step("build both images from this checkout, tagged for this run", () => prepareImages(runId));
     } catch (error) {
       imagesError = message(error);
     }
@@ -135,8 +156,9 @@ async function main(): Promise<void> {
   try {
     if (args.only.includes("throughput")) {
       try {
-        results.throughput = await runThroughput(targetSpecs(bins), {
-          rounds: 3,
+        const specs = targetSpecs(bins).filter((spec) => args.targets.length === 0 || args.targets.includes(spec.id));
+        results.throughput = await runThroughput(specs, {
+          rounds: args.rounds ?? 3,
           durationS: args.quick ? 3 : 5,
           warmupS: args.quick ? 1 : 2,
           connections: 50,
@@ -149,7 +171,14 @@ async function main(): Promise<void> {
     }
     if (args.only.includes("coldstart")) {
       try {
+        let bytecode: Awaited<ReturnType<typeof compileWithBytecode>> | null = null;
+        try {
+          bytecode = await step("compile both services with --bytecode (for comparison)", compileWithBytecode);
+        } catch (error) {
+          note(`--bytecode comparison not measured: ${message(error)}`);
+        }
         results.coldStart = await runColdStart({
+          bytecode,
           rounds: args.quick ? 3 : 7,
           cpus: placement.server,
           bins,

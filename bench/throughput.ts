@@ -9,7 +9,14 @@ import { type Summary, summarize } from "./stats";
 export const ROOT = new URL("..", import.meta.url).pathname;
 export const CACHE = join(ROOT, ".cache/bench");
 export const PEERS_DIR = join(ROOT, ".cache/bench-peers");
-export const PEER_VERSIONS = { express: "5.3.0", fastify: "5.12.8" } as const;
+/** The peers' packages, installed by the bench outside the workspace; prom-client as the services pin it. */
+export const PEER_VERSIONS = {
+  express: "5.3.0",
+  fastify: "5.12.8",
+  hono: "4.13.19",
+  "pino-http": "11.0.0",
+  "prom-client": "15.1.3",
+} as const;
 
 export interface Placement {
   /** Where servers run and where wrk runs (taskset CPU lists), or null when taskset is missing. */
@@ -77,13 +84,14 @@ export async function compiledPeers(): Promise<{ rawBun: string; elysiaBare: str
   return { rawBun, elysiaBare };
 }
 
-/** Installs Express and Fastify outside the workspace (never into package.json or bun.lock). */
-export async function ensureNodePeers(): Promise<void> {
+/** Installs the peers' packages outside the workspace (never into package.json or bun.lock). */
+export async function ensurePeerPackages(): Promise<void> {
   const have = (pkg: string, version: string) => {
     const file = join(PEERS_DIR, "node_modules", pkg, "package.json");
     return existsSync(file) && JSON.parse(readFileSync(file, "utf8")).version === version;
   };
-  if (have("express", PEER_VERSIONS.express) && have("fastify", PEER_VERSIONS.fastify)) return;
+  const wanted = Object.entries(PEER_VERSIONS);
+  if (wanted.every(([pkg, version]) => have(pkg, version))) return;
   const proc = Bun.spawn(
     [
       "npm",
@@ -93,8 +101,7 @@ export async function ensureNodePeers(): Promise<void> {
       "--no-save",
       "--no-audit",
       "--no-fund",
-      `express@${PEER_VERSIONS.express}`,
-      `fastify@${PEER_VERSIONS.fastify}`,
+      ...wanted.map(([pkg, version]) => `${pkg}@${version}`),
     ],
     { stdout: "ignore", stderr: "pipe" },
   );
@@ -124,6 +131,25 @@ async function one(placement: Placement, name: string, cmd: string[], env: Recor
   return startServer({ name, cmd, env, cpus: placement.server, port: await freePort() });
 }
 
+/** Every throughput target, in the order they run and are reported. */
+export const TARGET_IDS = [
+  "raw-bun",
+  "service1-info",
+  "service1-warn",
+  "elysia-bare",
+  "hono",
+  "hono-logged",
+  "fastify",
+  "fastify-logged",
+  "express",
+  "express-logged",
+  "flask",
+  "two-hop",
+];
+
+/** The peers' two modes (bench/peers/*.mjs read PEER_WORK). */
+const LOGGED_WORK = "+ its logger, request id, prom-client counter";
+
 export function targetSpecs(bins: { rawBun: string; elysiaBare: string }): TargetSpec[] {
   const s1 = join(ROOT, "dist/service1");
   const s2 = join(ROOT, "dist/service2");
@@ -152,24 +178,15 @@ export function targetSpecs(bins: { rawBun: string; elysiaBare: string }): Targe
       path: "/v1/timestamp",
       start: async (p) => [await one(p, "elysia-bare", [bins.elysiaBare])],
     },
-    {
-      id: "fastify",
-      label: `Fastify ${PEER_VERSIONS.fastify} (Node ${nodeVersion()})`,
-      path: "/v1/timestamp",
-      start: async (p) => {
-        await ensureNodePeers();
-        return [await one(p, "fastify", ["node", join(ROOT, "bench/peers/fastify.mjs")], { PEERS_DIR })];
-      },
-    },
-    {
-      id: "express",
-      label: `Express ${PEER_VERSIONS.express} (Node ${nodeVersion()})`,
-      path: "/v1/timestamp",
-      start: async (p) => {
-        await ensureNodePeers();
-        return [await one(p, "express", ["node", join(ROOT, "bench/peers/express.mjs")], { PEERS_DIR })];
-      },
-    },
+    ...peerSpecs("hono", `Hono ${PEER_VERSIONS.hono} (Bun)`, ["bun", join(ROOT, "bench/peers/hono.mjs")]),
+    ...peerSpecs("fastify", `Fastify ${PEER_VERSIONS.fastify} (Node ${nodeVersion()})`, [
+      "node",
+      join(ROOT, "bench/peers/fastify.mjs"),
+    ]),
+    ...peerSpecs("express", `Express ${PEER_VERSIONS.express} (Node ${nodeVersion()})`, [
+      "node",
+      join(ROOT, "bench/peers/express.mjs"),
+    ]),
     {
       id: "flask",
       label: "Flask under gunicorn (1 sync worker)",
@@ -211,6 +228,20 @@ export function targetSpecs(bins: { rawBun: string; elysiaBare: string }): Targe
       },
     },
   ];
+}
+
+/** A peer bare, and doing service1's per-request work its own way (bench/peers/*.mjs, PEER_WORK). */
+function peerSpecs(id: string, label: string, cmd: string[]): TargetSpec[] {
+  const spec = (work: "bare" | "logged"): TargetSpec => ({
+    id: work === "bare" ? id : `${id}-logged`,
+    label: work === "bare" ? `${label}, bare` : `${label} ${LOGGED_WORK}`,
+    path: "/v1/timestamp",
+    start: async (p) => {
+      await ensurePeerPackages();
+      return [await one(p, work === "bare" ? id : `${id}-logged`, cmd, { PEERS_DIR, PEER_WORK: work })];
+    },
+  });
+  return [spec("bare"), spec("logged")];
 }
 
 let nodeVersionCache: string | null = null;

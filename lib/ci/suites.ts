@@ -3,7 +3,7 @@
  * `install-tools --for` filter selects. Used by the suites' start-up check, install-tools, and
  * the runner-parity test. No npm dependencies: install-tools imports this before `bun install`.
  */
-import { COMPOSE, INSTALLED_TOOLS, type InstalledTool } from "./tools";
+import { COMPOSE, cliTools, INSTALLED_TOOLS, type InstalledTool } from "./tools";
 
 /**
  * The commands each test file needs besides bun, as repository-relative paths; `[]` means Bun
@@ -51,13 +51,13 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/cli/settings-flags.test.ts": ["bash", "skopeo"],
   "tests/cli/smoke.test.ts": [],
   "tests/deploy/actions.test.ts": ["bash", "skopeo", "true"],
-  "tests/deploy/compose.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
+  "tests/deploy/compose.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
   "tests/deploy/lock-race.test.ts": ["true"],
-  "tests/deploy/pipeline.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
+  "tests/deploy/pipeline.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
   "tests/deploy/state.test.ts": ["bash", "skopeo", "true"],
   "tests/deploy/version-grammar.test.ts": ["bash", "skopeo"],
-  "tests/docker/balancing.test.ts": ["bash", "docker", COMPOSE, "git"],
-  "tests/docker/compose.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
+  "tests/docker/balancing.test.ts": ["bash", "caddy", "docker", COMPOSE, "git"],
+  "tests/docker/compose.test.ts": ["bash", "caddy", "docker", COMPOSE, "git", "skopeo"],
   "tests/docker/image.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
   "tests/docker/lint.test.ts": ["bash", "docker", COMPOSE, "yamllint"],
   "tests/docker/restart-policy.test.ts": ["bash", "docker", COMPOSE, "git", "skopeo"],
@@ -65,10 +65,22 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/docs/architecture.test.ts": [],
   "tests/docs/commands.test.ts": ["bash", "skopeo"],
   "tests/docs/readme.test.ts": [],
+  "tests/edge/edge.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
+  "tests/edge/flags.test.ts": ["bash", "docker", "skopeo"],
   "tests/exec.test.ts": ["bash", "cat", "env", "printf", "sh", "sleep", "true"],
-  "tests/faults/enospc.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "mount", "skopeo", "umount"],
-  "tests/faults/gate.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
-  "tests/faults/interrupts.test.ts": ["bash", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
+  "tests/faults/enospc.test.ts": [
+    "bash",
+    "caddy",
+    "docker",
+    COMPOSE,
+    "docker-registry",
+    "git",
+    "mount",
+    "skopeo",
+    "umount",
+  ],
+  "tests/faults/gate.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
+  "tests/faults/interrupts.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
   "tests/images/build-metadata.test.ts": ["bash", "docker", "git", "skopeo"],
   "tests/images/image-files.test.ts": [],
   "tests/images/publish.test.ts": ["bash", "docker", "git", "skopeo"],
@@ -117,8 +129,22 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
  * real need from a stale entry.
  */
 export const PROCESS_TOOLS: Readonly<Record<string, readonly string[]>> = {
-  [COMPOSE]: ["tests/deploy/compose.test.ts", "tests/deploy/pipeline.test.ts", "tests/docker/", "tests/faults/"],
-  git: ["tests/deploy/compose.test.ts", "tests/docker/balancing.test.ts"],
+  [COMPOSE]: [
+    "tests/deploy/compose.test.ts",
+    "tests/deploy/pipeline.test.ts",
+    "tests/docker/",
+    "tests/faults/",
+    "tests/edge/",
+  ],
+  git: ["tests/deploy/compose.test.ts", "tests/docker/balancing.test.ts", "tests/edge/"],
+  // `up` assembles the edge image from the local Caddy.
+  caddy: [
+    "tests/deploy/compose.test.ts",
+    "tests/deploy/pipeline.test.ts",
+    "tests/docker/balancing.test.ts",
+    "tests/faults/",
+    "tests/edge/",
+  ],
   "apt-get": ["tests/ci/install-tools.test.ts"],
   "dpkg-query": ["tests/ci/install-tools.test.ts"],
   bash: ["tests/ci/parity.test.ts"],
@@ -186,13 +212,20 @@ export function selectedTestFiles(args: readonly string[], root: string): string
 }
 
 /**
- * The tools `install-tools --for=<filter>…` provides: those the selected test files need (every
- * INSTALLED_TOOLS entry without filters). Throws when a filter selects no test file.
+ * The tools `install-tools --for=<filter>… --cli=<subcommand>…` provides: those the selected test
+ * files need, plus those each `deploy.ts <subcommand>` needs (CLI_TOOLS); every INSTALLED_TOOLS
+ * entry when neither is given. Throws when a filter selects no test file or names no subcommand.
  */
-export function toolsFor(filters: readonly string[], root: string): InstalledTool[] {
+export function toolsFor(
+  filters: readonly string[],
+  root: string,
+  subcommands: readonly string[] = [],
+): InstalledTool[] {
+  const forCli = new Set(subcommands.flatMap((subcommand) => cliTools(subcommand, [])));
+  if (subcommands.length > 0 && filters.length === 0) return INSTALLED_TOOLS.filter((tool) => forCli.has(tool.command));
   if (filters.length === 0) return [...INSTALLED_TOOLS];
   const files = selectedTestFiles(filters, root);
   if (files.length === 0) throw new Error(`--for=${filters.join(",")} selects no test file`);
   const needed = suiteTools(files);
-  return INSTALLED_TOOLS.filter((tool) => needed.has(tool.command));
+  return INSTALLED_TOOLS.filter((tool) => needed.has(tool.command) || forCli.has(tool.command));
 }

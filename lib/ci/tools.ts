@@ -87,7 +87,7 @@ export interface InstalledTool {
 
 /**
  * What `scripts/ci/install-tools.ts` guarantees: each command that is not on PATH gets its package
- * installed. On the ubuntu-24.04 runner that means wrk, prometheus/promtool and docker-registry;
+ * installed. On the ubuntu-24.04 runner that means wrk, prometheus/promtool, docker-registry and caddy;
  * on a bare Debian machine everything here.
  */
 export const INSTALLED_TOOLS: readonly InstalledTool[] = [
@@ -101,6 +101,8 @@ export const INSTALLED_TOOLS: readonly InstalledTool[] = [
   { command: "prometheus", apt: "prometheus", onRunnerImage: false },
   { command: "promtool", apt: "prometheus", onRunnerImage: false },
   { command: "wrk", apt: "wrk", onRunnerImage: false },
+  // The edge image is assembled from the local Caddy (lib/images/edge.ts); Debian has 2.6.2.
+  { command: "caddy", apt: "caddy", onRunnerImage: false },
 ];
 
 /**
@@ -117,9 +119,9 @@ export const CLI_TOOLS: Readonly<Record<string, readonly string[]>> = {
   version: ["git"],
   build: ["docker", "git"],
   publish: ["docker", "skopeo", "git"],
-  integrate: ["docker", COMPOSE, "skopeo"],
+  integrate: ["caddy", "docker", COMPOSE, "skopeo"],
   promote: ["skopeo"],
-  up: ["docker", COMPOSE, "git"],
+  up: ["caddy", "docker", COMPOSE, "git"],
   down: ["docker", COMPOSE],
   status: ["docker", COMPOSE],
   history: [],
@@ -133,8 +135,10 @@ export function cliTools(subcommand: string, flags: readonly string[]): readonly
     throw new Error(`deploy.ts ${subcommand}: not a subcommand (allowed: ${Object.keys(CLI_TOOLS).join(", ")})`);
   }
   const target = flags.find((flag) => /^--target[=]/.test(flag))?.split("=")[1];
-  if (target === "k8s") return [...base.filter((t) => t !== COMPOSE), "kubectl"];
-  if (target === "helm") return [...base.filter((t) => t !== COMPOSE), "kubectl", "helm"];
+  // The edge (Caddy) is the Compose target's: a cluster's Service and Ingress do its job.
+  const cluster = base.filter((t) => t !== COMPOSE && t !== "caddy");
+  if (target === "k8s") return [...cluster, "kubectl"];
+  if (target === "helm") return [...cluster, "kubectl", "helm"];
   return base;
 }
 

@@ -164,9 +164,10 @@ export function healthTimeoutFrom(values: { health_timeout?: string | undefined 
   );
 }
 
-/** The Compose file and command: TIMEKIT_COMPOSE_FILE and TIMEKIT_COMPOSE, else the project's and whichever answers. */
+/** Compose file and command (TIMEKIT_COMPOSE_FILE, TIMEKIT_COMPOSE) and the edge's Caddyfile (TIMEKIT_EDGE_CONFIG). */
 export function composeSettings(io: Io): ComposeSettings {
-  return { composeFile: io.env.TIMEKIT_COMPOSE_FILE || COMPOSE_FILE, forcedCommand: io.env.TIMEKIT_COMPOSE };
+  const { TIMEKIT_COMPOSE_FILE: file, TIMEKIT_COMPOSE: command, TIMEKIT_EDGE_CONFIG: edge } = io.env;
+  return { composeFile: file || COMPOSE_FILE, forcedCommand: command, edgeConfig: edge || undefined };
 }
 
 /** RFC 1123 label: what Kubernetes accepts as a namespace name. */

@@ -31,6 +31,8 @@ const Params = Type.Object({
   replicas: Type.Integer({ minimum: 0 }),
   env: Env,
   limits: Type.Optional(Type.Object({ memory: Type.String(), cpus: Type.String() })),
+  /** service2 on Compose: the edge in front of it (absent: service2 published its port itself). */
+  edge: Type.Optional(Type.Object({ image: Type.String(), digest: Type.Union([Type.String(), Type.Null()]) })),
 });
 
 const EntrySchema = Type.Object({
@@ -89,7 +91,12 @@ export function entryFromState(
     action,
     result,
     versions: pick((s) => s.version),
-    params: pick((s) => ({ replicas: s.replicas, env: s.env, ...(s.limits ? { limits: s.limits } : {}) })),
+    params: pick((s) => ({
+      replicas: s.replicas,
+      env: s.env,
+      ...(s.limits ? { limits: s.limits } : {}),
+      ...(s.edge ? { edge: s.edge } : {}),
+    })),
     images: pick((s) => s.image),
     digests: pick((s) => s.digest),
     port,
@@ -107,6 +114,7 @@ export function stateFromEntry(entry: HistoryEntry, service: ServiceName): Servi
     replicas: entry.params[service].replicas,
     env: entry.params[service].env,
     ...(entry.params[service].limits ? { limits: entry.params[service].limits } : {}),
+    ...(entry.params[service].edge ? { edge: entry.params[service].edge } : {}),
   };
 }
 

@@ -21,10 +21,11 @@ const FILE = "journal.json";
  * off the network's service name and unpublished, probed directly; start: the new containers
  * (beside the old for a service1 with replicas running, otherwise in place of them); health:
  * their health checks; probe: each new container's real route; retire: the old containers
- * stopped and removed; verify: requests through service2's published port; restore: the previous
+ * stopped and removed; edge: the edge in front of service2 (Compose) started or replaced, and
+ * healthy; verify: requests through service2's published port; restore: the previous
  * state put back after a failure.
  */
-export const PHASES = ["canary", "start", "health", "probe", "retire", "verify", "restore"] as const;
+export const PHASES = ["canary", "start", "health", "probe", "retire", "edge", "verify", "restore"] as const;
 export type Phase = (typeof PHASES)[number];
 
 export interface StepRecord {

@@ -38,7 +38,18 @@ export interface ServiceState {
   env: Record<string, string>;
   /** Compose: the container's memory and CPU limits. */
   limits?: Limits;
+  /** Compose, service2: the edge proxy that owns the published port (absent: service2 publishes it). */
+  edge?: EdgeState;
 }
+
+/** The edge (Caddy) in front of service2 on Compose; its image carries its config (lib/images/edge.ts). */
+export interface EdgeState {
+  image: string;
+  digest: string | null;
+}
+
+/** The edge image's placeholder until `resolveImages` builds it. */
+export const EDGE_PENDING = "edge:pending";
 
 /** Container limits of the Compose target (compose.yaml's mem_limit/memswap_limit and cpus). */
 export interface Limits {
@@ -82,8 +93,12 @@ export interface PlanRequest {
   k8s?: K8sSettings;
   project: string;
   versions: Record<ServiceName, VersionSpec>;
-  /** service1's replica count (service2 runs one). */
+  /** service1's replica count. */
   replicas: number;
+  /** service2's replica count (more than one needs the edge). */
+  replicasService2?: number;
+  /** Compose: put the edge in front of service2 (default true); false publishes service2 directly. */
+  edge?: boolean;
   port: number;
   registry?: string | undefined;
   archiveDir?: string | undefined;
@@ -135,9 +150,12 @@ export function planFor(request: PlanRequest): Plan {
       version: versionLabel(spec),
       image: imageFor(service, spec, source, repository),
       digest: null,
-      replicas: service === "service1" ? request.replicas : 1,
+      replicas: service === "service1" ? request.replicas : (request.replicasService2 ?? 1),
       env: sortKeys(request.env[service]),
       ...(request.target === "compose" ? { limits: request.limits ?? DEFAULT_LIMITS } : {}),
+      ...(request.target === "compose" && service === "service2" && request.edge !== false
+        ? { edge: { image: EDGE_PENDING, digest: null } }
+        : {}),
       source,
       repository,
     };
@@ -160,7 +178,16 @@ export function stateOf(s: ServiceState): ServiceState {
     replicas: s.replicas,
     env: s.env,
     ...(s.limits ? { limits: s.limits } : {}),
+    ...(s.edge ? { edge: { image: s.edge.image, digest: s.edge.digest } } : {}),
   };
+}
+
+/** True when the edge in front of service2 must change (added, removed, or another image). */
+export function edgeChanged(current: ServiceState | null, next: ServiceState): boolean {
+  const a = current?.edge ?? null;
+  const b = next.edge ?? null;
+  if (a === null || b === null) return a !== b;
+  return a.image !== b.image || (a.digest !== null && b.digest !== null && a.digest !== b.digest);
 }
 
 /** True when running `next` needs the service's containers replaced. */
@@ -171,7 +198,8 @@ export function serviceChanged(current: ServiceState | null, next: ServiceState)
     (current.digest !== null && next.digest !== null && current.digest !== next.digest) ||
     current.replicas !== next.replicas ||
     JSON.stringify(sortKeys(current.env)) !== JSON.stringify(sortKeys(next.env)) ||
-    JSON.stringify(current.limits ?? DEFAULT_LIMITS) !== JSON.stringify(next.limits ?? DEFAULT_LIMITS)
+    JSON.stringify(current.limits ?? DEFAULT_LIMITS) !== JSON.stringify(next.limits ?? DEFAULT_LIMITS) ||
+    edgeChanged(current, next)
   );
 }
 
@@ -204,8 +232,10 @@ export function describePlan(plan: Plan): string {
       `  ${service}: version ${s.version}, image ${s.image} (${sourceText(s)}), replicas ${s.replicas}${env.length ? `, env ${env.join(" ")}` : ""}${s.limits ? `, memory ${s.limits.memory}, cpus ${s.limits.cpus}` : ""}`,
     );
   }
+  const direct = plan.target === "compose" ? "service2 directly (no edge)" : "service2";
+  const front = plan.services.service2.edge ? "the edge (Caddy) in front of every service2 replica" : direct;
   lines.push(
-    `  service2 published on 127.0.0.1:${plan.port === 0 ? "<any free port>" : plan.port}; health gate ${plan.gate.timeoutMs / 1000}s per service`,
+    `  ${front} published on 127.0.0.1:${plan.port === 0 ? "<any free port>" : plan.port}; health gate ${plan.gate.timeoutMs / 1000}s per service`,
   );
   return lines.join("\n");
 }

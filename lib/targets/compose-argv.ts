@@ -11,11 +11,14 @@ export interface ComposeProject {
   command: readonly string[];
   project: string;
   directory: string;
-  /** compose.yaml, then the override this CLI writes. */
+  /** compose.yaml (and compose.direct.yaml without the edge), then the override this CLI writes. */
   files: readonly string[];
   /** The interpolation variables this CLI writes (instead of the project directory's `.env`). */
   envFile: string;
 }
+
+/** The Compose services a deploy runs: the two of the contract and the edge in front of service2. */
+export type ComposeService = ServiceName | "edge";
 
 /** Label on a canary container, so anything left of one is found again. */
 export const CANARY_LABEL = "io.timekit.deploy.canary";
@@ -36,7 +39,7 @@ function base(p: ComposeProject): string[] {
 export const composeArgv = {
   version: (command: readonly string[]) => [...command, "version", "--short"],
   /** Starts (or recreates) one service at `replicas`, leaving the other alone. */
-  up: (p: ComposeProject, service: ServiceName, replicas: number) => [
+  up: (p: ComposeProject, service: ComposeService, replicas: number) => [
     ...base(p),
     "up",
     "-d",
@@ -84,7 +87,7 @@ export const composeArgv = {
     ...(volumes ? ["--volumes"] : []),
   ],
   /** The labels Compose puts on a service's own containers (one-off `run` containers excluded). */
-  labels: (project: string, service: ServiceName) => ({
+  labels: (project: string, service: ComposeService) => ({
     "com.docker.compose.project": project,
     "com.docker.compose.service": service,
     "com.docker.compose.oneoff": "False",

@@ -8,22 +8,26 @@
  * 1. canary: one container of the new version beside the running ones, with no network alias and
  *    no published port (no request reaches it), probed on its real route, then removed. A broken
  *    version stops here and nothing that serves was touched.
- * 2. start: service1 with replicas running gets the new ones beside the old (surge); otherwise
- *    the service is started (or recreated, service2) as planned.
+ * 2. start: a service with replicas running gets the new ones beside the old (surge: service1,
+ *    and service2 behind the edge); otherwise the service is started (or recreated: service2
+ *    publishing the port itself) as planned.
  * 3. health, 4. probe: every new container healthy, and its real route answering by itself.
- * 5. retire (surge): the old containers stop (they drain) and are removed.
- * 6. verify: requests through service2's published port, several in a row.
+ * 5. retire (surge): the old containers stop (they drain) and are removed. Behind the edge, a
+ *    replica that stops listening is skipped and the request retried on another one.
+ * 6. edge (service2): the edge in front of it started, or replaced when its image (its config)
+ *    changed, and healthy. A step that changes only the edge has just this phase and verify.
+ * 7. verify: requests through the published port, several in a row.
  *
  * `recover` undoes the step after a failure or an interrupt (removes the canary or the new
  * containers, or puts `previous` back), or, once the old containers are being retired, finishes it.
  */
 import type { Phase, StepRecord } from "../deploy/journal";
-import type { ServiceState } from "../deploy/plan";
+import { edgeChanged, type ServiceState, serviceChanged } from "../deploy/plan";
 import { errorText, GateFailed } from "../errors";
 import { containerDiagnostics, inspectContainers, retireContainers } from "../images/docker";
 import type { ServiceName } from "../services";
 import { composeArgv } from "./compose-argv";
-import { type ComposeStack, isRunning } from "./compose-stack";
+import { type ComposeStack, isRunning, publishedUrl } from "./compose-stack";
 import type { Restored, Rollout, RolloutPhase, StepContext } from "./target";
 
 /** Requests in a row through service2 after a cut-over; and how long they may take at most. */
@@ -58,6 +62,16 @@ export class ComposeRollout implements Rollout {
     return this.record.detail?.mode === "surge";
   }
 
+  /** service2 as it runs, only the edge in front of it changes. */
+  private get edgeOnly(): boolean {
+    return this.record.detail?.mode === "edge";
+  }
+
+  /** The step starts, replaces or removes the edge. */
+  private get touchesEdge(): boolean {
+    return this.service === "service2" && this.record.detail?.edge === true;
+  }
+
   /** Writes the override with this service at `state` and the rest of the stack as it runs. */
   private writeWith(state: ServiceState, port: number): void {
     this.stack.write({ ...this.context.running, [this.service]: state }, port);
@@ -81,13 +95,48 @@ export class ComposeRollout implements Rollout {
   async prepare(): Promise<void> {
     const old = await this.stack.containerIds(this.service, true);
     this.record.oldContainers = old;
-    const mode = this.service === "service1" && old.length > 0 && this.previous !== null ? "surge" : "replace";
-    this.record.detail = { ...this.record.detail, mode };
+    const prev = this.previous;
+    const target = this.target;
+    // service2 can stand beside itself only behind the edge, before and after: one port otherwise.
+    const besideOld = this.service === "service1" || (prev?.edge !== undefined && target.edge !== undefined);
+    let mode = besideOld && old.length > 0 && prev !== null ? "surge" : "replace";
+    let edge = false;
+    if (this.service === "service2") {
+      const edgeNow = await this.stack.containers("edge", true);
+      const port = this.record.port.target;
+      const portMoved = port !== 0 && edgeNow.some((c) => publishedUrl(c) !== `http://127.0.0.1:${port}`);
+      edge = target.edge
+        ? edgeChanged(prev, target) ||
+          portMoved ||
+          !(edgeNow.length === 1 && edgeNow.every((c) => c.image === target.edge?.image && isRunning(c)))
+        : edgeNow.length > 0;
+      const running = await inspectContainers(old);
+      const serviceAsIs =
+        prev !== null &&
+        !serviceChanged({ ...prev, edge: target.edge }, target) &&
+        running.length === target.replicas &&
+        running.every((c) => c.image === target.image && isRunning(c));
+      // Only the edge changes when service2 stays behind it; adding or removing the edge moves the
+      // port between the edge and service2, which recreates service2 (replace).
+      if (edge && serviceAsIs && besideOld) mode = "edge";
+    }
+    this.record.detail = { ...this.record.detail, mode, edge };
   }
 
   get phases(): RolloutPhase[] {
     const s = this.service;
     const t = this.target;
+    const edgePhase: RolloutPhase = {
+      phase: "edge",
+      name: t.edge ? `edge: start or replace (${t.edge.image}), wait for health` : "edge: remove",
+      run: () => this.edge(),
+    };
+    const verifyPhase: RolloutPhase = {
+      phase: "verify",
+      name: "verify requests through the published port reach service1",
+      run: () => this.verify(this.context.signal),
+    };
+    if (this.edgeOnly) return [edgePhase, verifyPhase];
     const phases: RolloutPhase[] = [
       { phase: "canary", name: `${s} ${t.version}: canary, probed on its own`, run: () => this.canary() },
       {
@@ -107,12 +156,33 @@ export class ComposeRollout implements Rollout {
         run: () => retireContainers(this.record.oldContainers),
       });
     }
-    phases.push({
-      phase: "verify",
-      name: "verify requests through service2 reach service1",
-      run: () => this.verify(this.context.signal),
-    });
+    // Removing the edge happens in start, before service2 takes the port.
+    if (this.touchesEdge && t.edge) phases.push(edgePhase);
+    phases.push(verifyPhase);
     return phases;
+  }
+
+  /** The edge as the target state asks: started or replaced (its image changed) and healthy. */
+  private async edge(): Promise<void> {
+    const edge = this.target.edge;
+    if (!edge) {
+      await this.removeEdge();
+      return;
+    }
+    this.writeWith(this.target, this.record.port.target);
+    await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge");
+    const ids = await this.stack.containerIds("edge");
+    try {
+      await this.stack.waitHealthy(ids, this.context.timeoutMs, this.context.signal);
+    } catch (error) {
+      if (error instanceof GateFailed) throw new GateFailed(`edge: ${error.message}`, await containerDiagnostics(ids));
+      throw error;
+    }
+  }
+
+  private async removeEdge(): Promise<void> {
+    const ids = await this.stack.containerIds("edge", true);
+    if (ids.length > 0) await retireContainers(ids);
   }
 
   private async canary(): Promise<void> {
@@ -155,6 +225,8 @@ export class ComposeRollout implements Rollout {
         `starting new ${this.service} containers`,
       );
     } else {
+      // Without the edge, service2 takes the port the edge held: the edge goes first.
+      if (this.service === "service2" && !this.target.edge) await this.removeEdge();
       this.writeWith(this.target, this.record.port.target);
       await this.stack.compose(
         (p) => composeArgv.up(p, this.service, this.target.replicas),
@@ -200,7 +272,9 @@ export class ComposeRollout implements Rollout {
 
   private async verify(signal?: AbortSignal): Promise<void> {
     if ((await this.stack.url()) === null) {
-      if (this.service === "service2") throw new GateFailed("service2 publishes no port on 127.0.0.1");
+      if (this.service === "service2") {
+        throw new GateFailed(`${this.target.edge ? "the edge" : "service2"} publishes no port on 127.0.0.1`);
+      }
       return; // service1 on its own (service2 not deployed yet): its probes were the gate
     }
     await this.stack.verifyThroughService2(
@@ -222,6 +296,7 @@ export class ComposeRollout implements Rollout {
         // Past the point of no return: the new containers passed their probes, the old are going.
         await retireContainers(this.record.oldContainers);
         try {
+          if (at === "retire" && this.touchesEdge && this.target.edge) await this.edge();
           await this.verify();
           return {
             ok: true,
@@ -282,6 +357,7 @@ export class ComposeRollout implements Rollout {
     const prev = this.previous;
     const { progress } = this.stack;
     if (!prev) {
+      if (this.service === "service2") await this.removeEdge();
       await retireContainers(await this.stack.containerIds(this.service, true));
       this.noteWith(this.target, this.record.port.previous);
       return {
@@ -292,12 +368,25 @@ export class ComposeRollout implements Rollout {
     }
     const now = await this.stack.containers(this.service, true);
     const alreadyBack = now.length === prev.replicas && now.every((c) => c.image === prev.image && isRunning(c));
+    // Without the edge before, service2 held the port itself: the edge must not hold it now.
+    if (this.service === "service2" && !prev.edge) await this.removeEdge();
     this.writeWith(prev, this.record.port.previous);
     if (!alreadyBack) {
       await progress.step(
         `${this.service}: restore ${prev.version}`,
         () => this.stack.compose((p) => composeArgv.up(p, this.service, prev.replicas), `restoring ${this.service}`),
         `${this.service}.restore`,
+      );
+    }
+    if (this.service === "service2" && prev.edge && this.touchesEdge) {
+      const edge = prev.edge;
+      await progress.step(
+        `edge: restore ${edge.image}`,
+        async () => {
+          await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "restoring the edge");
+          await this.stack.waitHealthy(await this.stack.containerIds("edge"), this.context.timeoutMs);
+        },
+        "edge.restore",
       );
     }
     await this.checkBack(await this.stack.containerIds(this.service));

@@ -1,10 +1,14 @@
 /**
+ * Over 250 lines on purpose: the one place that knows a project's files, Compose command and
+ * containers; the rollout, status and down all read the stack through it.
+ *
  * One Compose project as the Compose target sees it: the files this CLI writes for it (the
  * override naming each service's image, settings and limits; the environment file holding the
  * only interpolation variable it sets), the Compose command with a minimal environment, the
  * project's containers, and the checks a rollout runs on them (health, `--probe` by `docker exec`,
  * requests through service2's published port).
  */
+import { dirname, join } from "node:path";
 import YAML from "yaml";
 import { judgeProbe, type ProbeVerdict, probeCommand, verifyEndToEnd } from "../deploy/gate";
 import { pause } from "../deploy/interrupt";
@@ -20,7 +24,14 @@ import { CONTAINER_PORT } from "../limits";
 import { REPO_ROOT } from "../paths";
 import type { ServiceName } from "../services";
 import { effectiveSettings } from "../settings";
-import { type ComposeProject, composeArgv, composeEnvFile, composeEnvironment, composeLiteral } from "./compose-argv";
+import {
+  type ComposeProject,
+  type ComposeService,
+  composeArgv,
+  composeEnvFile,
+  composeEnvironment,
+  composeLiteral,
+} from "./compose-argv";
 
 export const OVERRIDE_FILE = "compose.override.yaml";
 export const ENV_FILE = "compose.env";
@@ -36,9 +47,9 @@ export function publishedUrl(container: ContainerInfo): string | null {
 export const isRunning = (c: ContainerInfo) => c.status === "running";
 export const isHealthy = (c: ContainerInfo) => isRunning(c) && (c.health ?? "healthy") === "healthy";
 
-/** The override file's text for the whole stack (Compose always reads both services). */
+/** The override file's text for the whole stack (Compose always reads every service). */
 export function overrideText(project: string, state: Record<ServiceName, ServiceState>): string {
-  const services = Object.fromEntries(
+  const services: Record<string, unknown> = Object.fromEntries(
     Object.entries(state).map(([name, s]) => {
       const limits = s.limits ?? DEFAULT_LIMITS;
       const env = effectiveSettings(name as ServiceName, s.env);
@@ -54,17 +65,26 @@ export function overrideText(project: string, state: Record<ServiceName, Service
       ];
     }),
   );
+  const edge = state.service2.edge;
+  if (edge) services.edge = { image: composeLiteral(edge.image) };
   return `# Written by deploy.ts for project ${project}; rewritten on every deploy.\n${YAML.stringify({ services })}`;
 }
+
+/** Added after compose.yaml when service2 publishes the port itself (no edge). */
+export const DIRECT_FILE = "compose.direct.yaml";
 
 export interface ComposeSettings {
   composeFile: string;
   /** TIMEKIT_COMPOSE: a Compose command to use instead of detecting one. */
   forcedCommand?: string | undefined;
+  /** TIMEKIT_EDGE_CONFIG: the Caddyfile built into the edge image (default edge/Caddyfile). */
+  edgeConfig?: string | undefined;
 }
 
 export class ComposeStack {
   command: string[] | undefined;
+  /** Whether the files last written put the edge in front of service2 (else compose.direct.yaml). */
+  private edge = true;
 
   constructor(
     readonly project: string,
@@ -102,13 +122,18 @@ export class ComposeStack {
       command: this.command ?? ["docker", "compose"],
       project: this.project,
       directory: REPO_ROOT,
-      files: [this.settings.composeFile, this.state.file(OVERRIDE_FILE)],
+      files: [
+        this.settings.composeFile,
+        ...(this.edge ? [] : [join(dirname(this.settings.composeFile), DIRECT_FILE)]),
+        this.state.file(OVERRIDE_FILE),
+      ],
       envFile: this.state.file(ENV_FILE),
     };
   }
 
   /** Writes the override and the environment file for `state` (each in one fsync'd step). */
   write(state: Record<ServiceName, ServiceState>, port: number): void {
+    this.edge = state.service2.edge !== undefined;
     this.state.write(OVERRIDE_FILE, overrideText(this.project, state));
     this.state.write(ENV_FILE, composeEnvFile(port));
   }
@@ -128,11 +153,11 @@ export class ComposeStack {
   }
 
   /** The service's own containers (no canaries), oldest first; `all` includes stopped ones. */
-  containerIds(service: ServiceName, all = false): Promise<string[]> {
+  containerIds(service: ComposeService, all = false): Promise<string[]> {
     return containersLabelled(composeArgv.labels(this.project, service), all);
   }
 
-  async containers(service: ServiceName, all = false): Promise<ContainerInfo[]> {
+  async containers(service: ComposeService, all = false): Promise<ContainerInfo[]> {
     return inspectContainers(await this.containerIds(service, all));
   }
 
@@ -141,9 +166,16 @@ export class ComposeStack {
     return containersLabelled(composeArgv.canaryLabels(this.project, service), true);
   }
 
+  /** Where clients reach service2: the edge's published port, or service2's own without the edge. */
   async url(): Promise<string | null> {
-    const [service2] = await this.containers("service2");
-    return service2 && isRunning(service2) ? publishedUrl(service2) : null;
+    for (const service of ["edge", "service2"] as const) {
+      const url = (await this.containers(service))
+        .filter(isRunning)
+        .map(publishedUrl)
+        .find((u) => u !== null);
+      if (url) return url;
+    }
+    return null;
   }
 
   /** Waits until every container is healthy; fails early when one exits or turns unhealthy. */

@@ -26,9 +26,10 @@ function healthOf(containers: ContainerInfo[]): string {
 const MAIN_ROUTE: Record<ServiceName, string> = { service1: "/v1/timestamp", service2: "/v1/format" };
 
 /**
- * How to reach a service from the host: `curl` its published address (each service1 replica has
- * its own ephemeral loopback port; all are listed). A service published nowhere is reached from
- * inside one of its containers, whose shell-less image answers `--probe=/PATH` (what the gate runs).
+ * How to reach a service from the host: `curl` its published address (the edge's, for service2
+ * behind it; each service1 replica has its own ephemeral loopback port; all are listed). A service
+ * published nowhere is reached from inside one of its containers, whose shell-less image answers
+ * `--probe=/PATH` (what the gate runs).
  */
 export function reachOf(service: ServiceName, running: ContainerInfo[], url: string | null): string | null {
   const urls = running.map(publishedUrl).filter((u) => u !== null);
@@ -40,11 +41,32 @@ export function reachOf(service: ServiceName, running: ContainerInfo[], url: str
   return `not published on the host: docker exec ${name} /usr/local/bin/service --probe=${MAIN_ROUTE[service]}`;
 }
 
+/**
+ * One service's row. `front` is the address of what publishes the service's port in front of it
+ * (the edge, for service2), used when none of its own containers publishes one.
+ */
 export function composeServiceStatus(
   containers: ContainerInfo[],
   known: ServiceState | null,
   service: ServiceName,
+  front: string | null = null,
 ): ServiceStatus & { running: RunningVersion[]; reach: string | null } {
+  const { running, ...row } = containerStatus(containers, known);
+  const up = containers.filter(isRunning);
+  const url = row.url ?? front;
+  return { ...row, url, reach: reachOf(service, up, url), running };
+}
+
+/** The edge's row: what its containers run (no history state of its own). */
+export function composeEdgeStatus(containers: ContainerInfo[]): ServiceStatus {
+  const { running: _, ...row } = containerStatus(containers, null);
+  return row;
+}
+
+function containerStatus(
+  containers: ContainerInfo[],
+  known: ServiceState | null,
+): ServiceStatus & { running: RunningVersion[] } {
   const up = containers.filter(isRunning);
   const groups = new Map<string, ContainerInfo[]>();
   for (const c of up) groups.set(c.imageId, [...(groups.get(c.imageId) ?? []), c]);
@@ -76,15 +98,13 @@ export function composeServiceStatus(
     running.length > 1
       ? `mixed: ${running.map((r) => `${r.replicas} x ${r.version ?? r.image} (${r.health})`).join(", ")}`
       : healthOf(containers);
-  const url = up.map(publishedUrl).find((u) => u !== null) ?? null;
   return {
     version: main?.version ?? null,
     image: main?.image ?? null,
     digest: main?.digest ?? null,
     replicas: running.length > 1 ? (main?.replicas ?? 0) : up.length,
     health,
-    url,
-    reach: reachOf(service, up, url),
+    url: up.map(publishedUrl).find((u) => u !== null) ?? null,
     running,
   };
 }

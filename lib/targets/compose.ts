@@ -2,26 +2,36 @@
  * The Compose target: the project's compose.yaml plus an override this CLI writes (image,
  * settings and limits of each service), replica counts through `--scale`, services started one at
  * a time with `--no-deps` so an unchanged service is never restarted. Each changed service is its
- * own rollout step (compose-rollout.ts): a canary first, then service1 replaced without a gap (new
- * replicas beside the old, probed, then the old retired) or service2 recreated, then requests
- * through the published port.
+ * own rollout step (compose-rollout.ts): a canary first, then the service replaced without a gap
+ * (new replicas beside the old, probed, then the old retired; service2 behind the edge, which owns
+ * the published port) or recreated (service2 publishing the port itself), then the edge when it
+ * changes, then requests through the published port.
  *
  * Compose runs with the Docker client's variables only and an environment file of ours: nothing
  * in the deployer's shell, and no `.env` beside compose.yaml, reaches the stack.
  */
 import type { LastGood } from "../deploy/history";
 import type { StepRecord } from "../deploy/journal";
-import { describePlan, type Plan, type ServiceState, serviceChanged, stateOf } from "../deploy/plan";
+import {
+  describePlan,
+  EDGE_PENDING,
+  type EdgeState,
+  type Plan,
+  type ServiceState,
+  serviceChanged,
+  stateOf,
+} from "../deploy/plan";
 import { StateDir } from "../deploy/state-dir";
 import { DeployError, ExitCode } from "../errors";
-import { containersLabelled, inspectContainers, requireEngine, retireContainers } from "../images/docker";
+import { containersLabelled, inspectContainers, inspectImage, requireEngine, retireContainers } from "../images/docker";
+import { ensureEdgeImage } from "../images/edge";
 import { resolveImage } from "../images/resolve";
 import { DEFAULT_PORT } from "../limits";
 import { perService, SERVICES, type ServiceName } from "../services";
 import { composeArgv } from "./compose-argv";
 import { ComposeRollout } from "./compose-rollout";
 import { type ComposeSettings, ComposeStack, isRunning, publishedUrl } from "./compose-stack";
-import { composeServiceStatus } from "./compose-status";
+import { composeEdgeStatus, composeServiceStatus } from "./compose-status";
 import type { DryRun, Rollout, StatusReport, StepContext, Target, TargetContext } from "./target";
 
 export { type ComposeSettings, publishedUrl };
@@ -45,7 +55,7 @@ export class ComposeTarget implements Target {
 
   constructor(
     private readonly ctx: TargetContext,
-    settings: ComposeSettings,
+    private readonly settings: ComposeSettings,
   ) {
     this.stateDir = ctx.stateDir;
     const state = new StateDir(ctx.stateDir, ctx.stateRoot);
@@ -62,28 +72,31 @@ export class ComposeTarget implements Target {
       const { command, version } = await this.stack.detect();
       this.ctx.progress.note(`compose: ${command.join(" ")} ${version}`);
     });
-    await this.checkPort(plan.port);
+    await this.checkPort(plan);
   }
 
   /**
-   * Fails (exit 1, nothing changed) when the port service2 should publish is held by anything but
-   * this project's own service2: Compose would otherwise stop the running service2 and then fail
-   * to start the new one, leaving the stack without its entry point.
+   * Fails (exit 1, nothing changed) when the port to publish is held by anything but this
+   * project's own edge or service2: Compose would otherwise stop what runs and then fail to start
+   * the new one, leaving the stack without its entry point.
    */
-  private async checkPort(port: number): Promise<void> {
+  private async checkPort(plan: Plan): Promise<void> {
+    const { port } = plan;
     if (port === 0) return;
-    const ours = (await this.stack.containers("service2")).some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
+    const front = [...(await this.stack.containers("edge")), ...(await this.stack.containers("service2"))];
+    const ours = front.some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
     if (ours || !portTaken(port)) return;
-    const other = await timekitProjectOn(port);
+    const publisher = plan.services.service2.edge ? "edge" : "service2";
+    const other = await timekitFrontOn(port);
     if (other !== null) {
       throw new DeployError(
-        `port ${port} on 127.0.0.1 is in use by service2 of another timekit stack, Compose project "${other}", so this project's service2 cannot be published there`,
+        `port ${port} on 127.0.0.1 is in use by the ${other.front} of another timekit stack, Compose project "${other.project}", so this project's ${publisher} cannot be published there`,
         ExitCode.failed,
-        `remove that stack (bun deploy.ts down --project=${other}) or pass --port=<free port> (--port=0 lets the engine pick)`,
+        `remove that stack (bun deploy.ts down --project=${other.project}) or pass --port=<free port> (--port=0 lets the engine pick)`,
       );
     }
     throw new DeployError(
-      `port ${port} on 127.0.0.1 is in use by another program, so service2 cannot be published there`,
+      `port ${port} on 127.0.0.1 is in use by another program, so ${publisher} cannot be published there`,
       ExitCode.failed,
       `stop what listens on it (see \`ss -ltnp 'sport = :${port}'\`) or pass --port=<free port> (--port=0 lets the engine pick)`,
     );
@@ -102,7 +115,44 @@ export class ComposeTarget implements Target {
       progress.note(`${service}: ${resolved.image} (${resolved.digest})`);
       services[service] = resolved;
     }
+    const edge = plan.services.service2.edge;
+    if (edge) services.service2 = { ...services.service2, edge: await this.resolveEdge(edge, plan) };
     return { ...plan, services };
+  }
+
+  /** A new deploy assembles the edge image from the local Caddy; a rollback needs the one it ran. */
+  private async resolveEdge(edge: EdgeState, plan: Plan): Promise<EdgeState> {
+    const { progress } = this.ctx;
+    if (edge.image !== EDGE_PENDING) {
+      const info = await inspectImage(edge.image);
+      if (!info) {
+        throw new DeployError(
+          `the edge image ${edge.image} is no longer in the local engine`,
+          ExitCode.failed,
+          "`bun deploy.ts up --no-publish_service2_directly` assembles the edge image again from the local Caddy",
+        );
+      }
+      return { image: edge.image, digest: edge.digest ?? info.id };
+    }
+    const built = await progress.step(
+      "edge: assemble image from the local caddy",
+      () =>
+        ensureEdgeImage({
+          repository: plan.services.service2.repository,
+          ...(this.settings.edgeConfig ? { config: this.settings.edgeConfig } : {}),
+          onProgress: (line) => progress.note(line),
+        }),
+      "edge.image",
+    );
+    progress.note(`edge: ${built.image} (${built.digest})${built.built ? "" : ", already built"}`);
+    return { image: built.image, digest: built.digest };
+  }
+
+  /** True when the edge runs as `desired` asks (one healthy-or-starting container of its image, or none). */
+  private async edgeAsPlanned(desired: ServiceState): Promise<boolean> {
+    const edge = await this.stack.containers("edge", true);
+    if (!desired.edge) return edge.length === 0;
+    return edge.length === 1 && edge.every((c) => c.image === desired.edge?.image && isRunning(c));
   }
 
   async steps(plan: Plan, previous: LastGood): Promise<ServiceName[][]> {
@@ -110,13 +160,16 @@ export class ComposeTarget implements Target {
     for (const service of SERVICES) {
       const desired = plan.services[service];
       const now = await this.stack.containers(service, true);
+      // What publishes the port: the edge, or service2 itself without it.
+      const front = desired.edge ? await this.stack.containers("edge", true) : now;
       const portMoved =
         service === "service2" &&
         plan.port !== 0 &&
-        now.some((c) => isRunning(c) && publishedUrl(c) !== `http://127.0.0.1:${plan.port}`);
+        front.some((c) => isRunning(c) && publishedUrl(c) !== `http://127.0.0.1:${plan.port}`);
       const upToDate =
         !serviceChanged(previous.states[service], desired) &&
         !portMoved &&
+        (service !== "service2" || (await this.edgeAsPlanned(desired))) &&
         now.length === desired.replicas &&
         now.every((c) => c.image === desired.image && isRunning(c));
       if (upToDate) this.ctx.progress.note(`${service}: unchanged (${desired.version}), not restarted`);
@@ -145,20 +198,30 @@ export class ComposeTarget implements Target {
 
   async summary(state: Record<ServiceName, ServiceState>): Promise<string> {
     const url = await this.stack.url();
-    return `service1 ${state.service1.version} x${state.service1.replicas}, service2 ${state.service2.version}${url ? ` at ${url}` : ""}`;
+    const s2 = state.service2;
+    return `service1 ${state.service1.version} x${state.service1.replicas}, service2 ${s2.version} x${s2.replicas}${s2.edge ? " behind the edge" : ""}${url ? ` at ${url}` : ""}`;
   }
 
+  /**
+   * The contract's two service rows, and the edge beside them under its own key (null: no edge
+   * runs). Behind the edge, service2's own containers publish nothing: its `url` and `reach` are
+   * the edge's.
+   */
   async status(lastGood: LastGood): Promise<StatusReport> {
     await requireEngine();
+    const edgeContainers = await this.stack.containers("edge", true);
+    // The edge's version and image are what its containers say (its image's labels).
+    const edge = edgeContainers.length === 0 ? null : composeEdgeStatus(edgeContainers);
     const services = {} as Record<ServiceName, ReturnType<typeof composeServiceStatus>>;
     for (const service of SERVICES) {
       services[service] = composeServiceStatus(
         await this.stack.containers(service, true),
         lastGood.states[service],
         service,
+        service === "service2" ? (edge?.url ?? null) : null,
       );
     }
-    return { project: this.ctx.project, services };
+    return { project: this.ctx.project, services, edge };
   }
 
   async platformHistory(): Promise<string | null> {
@@ -175,14 +238,23 @@ export class ComposeTarget implements Target {
     );
     await this.ctx.progress.step(`remove project ${this.ctx.project}`, async () => {
       for (const service of SERVICES) await retireContainers(await this.stack.canaryIds(service));
+      // Without the edge in the files (compose.direct.yaml), Compose leaves an edge alone.
+      await retireContainers(await this.stack.containerIds("edge", true));
       await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down");
     });
   }
 }
 
-/** The Compose project whose running timekit service2 publishes `port` on 127.0.0.1, if one does. */
-async function timekitProjectOn(port: number): Promise<string | null> {
-  const ids = await containersLabelled({ "org.opencontainers.image.title": "timekit-service2" }, false);
-  const holder = (await inspectContainers(ids)).find((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
-  return holder?.labels["com.docker.compose.project"] ?? null;
+/** What publishes a timekit stack's port: its edge, or service2 itself (--publish_service2_directly). */
+const FRONT_TITLES = { edge: "timekit-edge", service2: "timekit-service2" } as const;
+
+/** The Compose project whose running edge or service2 publishes `port` on 127.0.0.1, if one does. */
+async function timekitFrontOn(port: number): Promise<{ project: string; front: keyof typeof FRONT_TITLES } | null> {
+  for (const [front, title] of Object.entries(FRONT_TITLES) as [keyof typeof FRONT_TITLES, string][]) {
+    const ids = await containersLabelled({ "org.opencontainers.image.title": title }, false);
+    const holder = (await inspectContainers(ids)).find((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
+    const project = holder?.labels["com.docker.compose.project"];
+    if (project !== undefined) return { project, front };
+  }
+  return null;
 }

@@ -2,16 +2,18 @@
  * Installs the commands the test suites need and a machine lacks (lib/ci/tools.ts, INSTALLED_TOOLS),
  * with apt. The one install step of `.ci/run` and of every workflow job that runs suites.
  *
- *   bun scripts/ci/install-tools.ts [--for=<test path filter>]… [--check] [--dry-run]
+ *   bun scripts/ci/install-tools.ts [--for=<test path filter>]… [--cli=<deploy.ts subcommand>]… [--check] [--dry-run]
  *
  * A tool is ready when its command is on PATH, or its package is installed and ships that
  * command. Only packages of tools that are not ready are installed, so a second run, or a run on
  * the ubuntu-24.04 runner (which has docker, skopeo, shellcheck, yamllint), installs only what is
- * missing (wrk, prometheus, docker-registry). Services that packages would start (prometheus,
- * docker-registry) are kept from starting. Uses sudo when not root. Needs no `bun install`.
+ * missing (wrk, prometheus, docker-registry, caddy). Services that packages would start (prometheus,
+ * docker-registry, caddy) are kept from starting. Uses sudo when not root. Needs no `bun install`.
  *
  * --for limits the tools to those the test files matching the filters need (as `bun test <filter>`
  * selects them; SUITE_TOOLS in lib/ci/suites.ts), so a job that runs one suite installs only what that suite needs.
+ * --cli adds what a `bun deploy.ts <subcommand>` needs (CLI_TOOLS), for a job that deploys without
+ * running suites; with only --cli, nothing else is installed.
  * --check reports and installs nothing; --dry-run prints the commands it would run.
  * Exit codes: 0 every tool ready, 1 a tool is missing or the install failed, 2 usage error.
  */
@@ -22,7 +24,8 @@ import { toolsFor } from "../../lib/ci/suites";
 import { type InstalledTool, resolves } from "../../lib/ci/tools";
 
 const COMMAND = "install-tools";
-const USAGE = "usage: bun scripts/ci/install-tools.ts [--for=<test path filter>]… [--check] [--dry-run]";
+const USAGE =
+  "usage: bun scripts/ci/install-tools.ts [--for=<test path filter>]… [--cli=<deploy.ts subcommand>]… [--check] [--dry-run]";
 const REPO_ROOT = resolve(import.meta.dir, "..", "..");
 /** Debian's hook that tells maintainer scripts not to start services (exit 101: "action forbidden"). */
 const POLICY_RC = "/usr/sbin/policy-rc.d";
@@ -107,16 +110,21 @@ function report(states: readonly ToolState[]): void {
 }
 
 function main(rawArgs: string[]): number {
-  let values: { check?: boolean; "dry-run"?: boolean; for?: string[] };
+  let values: { check?: boolean; "dry-run"?: boolean; for?: string[]; cli?: string[] };
   let tools: InstalledTool[];
   try {
     ({ values } = parseArgs({
       args: rawArgs,
-      options: { check: { type: "boolean" }, "dry-run": { type: "boolean" }, for: { type: "string", multiple: true } },
+      options: {
+        check: { type: "boolean" },
+        "dry-run": { type: "boolean" },
+        for: { type: "string", multiple: true },
+        cli: { type: "string", multiple: true },
+      },
       strict: true,
       allowPositionals: false,
     }));
-    tools = toolsFor(values.for ?? [], REPO_ROOT);
+    tools = toolsFor(values.for ?? [], REPO_ROOT, values.cli ?? []);
   } catch (error) {
     console.error(`${COMMAND}: ${(error as Error).message}\n${USAGE}`);
     return 2;

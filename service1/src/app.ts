@@ -18,6 +18,8 @@ export function createApp({ config, logger, lifecycle, info, now = Date.now }: S
     logger,
     lifecycle,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    // The route every caller (service2 on each request) hits: served from Bun's route table.
+    nativeRoutes: [TIMESTAMP_PATH],
     description: "Timestamp generator: the current instant as epoch seconds, milliseconds and ISO-8601.",
   })
     .get(TIMESTAMP_PATH, () => timestampAt(now()), {

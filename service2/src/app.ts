@@ -1,14 +1,6 @@
 import { Type } from "@sinclair/typebox";
-import {
-  createHttpMetrics,
-  createServiceApp,
-  ErrorSchema,
-  HttpError,
-  operation,
-  type ServiceContext,
-} from "@timekit/runtime";
+import { createServiceApp, ErrorSchema, HttpError, Metrics, operation, type ServiceContext } from "@timekit/runtime";
 import { type Static, t } from "elysia";
-import { Counter } from "prom-client";
 import { FORMAT_PATH, FormattedSchema } from "./contract";
 import type { Resolve } from "./endpoints";
 import {
@@ -118,14 +110,13 @@ function legacyWord(body: string): LegacyWord | undefined {
 }
 
 export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls }: Service2Deps) {
-  const metrics = createHttpMetrics(info.service);
-  new Counter({
+  const metrics = new Metrics(info.service);
+  metrics.counter({
     name: "format_cache_resets_total",
     help: "Times Luxon's Intl formatter caches were dropped to stay within their budget (many distinct zone/locale/pattern combinations).",
-    registers: [metrics.registry],
-    collect() {
-      this.reset();
-      this.inc(luxonCacheResets());
+    collect: (counter) => {
+      counter.reset();
+      counter.inc({}, luxonCacheResets());
     },
   });
   const service1 = new Service1Client({
@@ -138,7 +129,7 @@ export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls
     resolve,
     tls,
     logger,
-    registry: metrics.registry,
+    metrics,
     fetch,
   });
 
@@ -169,6 +160,8 @@ export function createApp({ config, logger, lifecycle, info, fetch, resolve, tls
     lifecycle,
     metrics,
     maxBodyBytes: config.MAX_BODY_BYTES,
+    // Every caller's route: served from Bun's route table (queries Elysia would refuse go to Elysia).
+    nativeRoutes: [FORMAT_PATH],
     description: "Timestamp formatter: formats service1's current time, or a given instant, in any zone and locale.",
   })
     .get(FORMAT_PATH, async ({ query, requestId }) => formatAt((await service1.timestamp(requestId)).epochMs, query), {

@@ -1,6 +1,5 @@
 import { isIP } from "node:net";
-import type { Logger } from "@timekit/runtime";
-import { Counter, Gauge, type Registry } from "prom-client";
+import type { CounterFamily, Logger, Metrics } from "@timekit/runtime";
 
 /** One address behind service1's name. */
 export interface Endpoint {
@@ -57,7 +56,7 @@ export interface EndpointPoolOptions {
   resolve: Resolve;
   intervalMs: number;
   logger: Logger;
-  registry?: Registry;
+  metrics?: Metrics;
   /** Extra TLS options for https (a CA); the server name is always the configured host. */
   tls?: BunFetchRequestInitTLS;
 }
@@ -86,37 +85,33 @@ export class EndpointPool {
   private followUp?: ReturnType<typeof setTimeout>;
   private timer?: ReturnType<typeof setInterval>;
   private readonly port: number;
-  private readonly calls?: Counter<"endpoint" | "outcome">;
-  private readonly resolutions?: Counter<"outcome">;
+  private readonly calls?: CounterFamily<"endpoint" | "outcome">;
+  private readonly resolutions?: CounterFamily<"outcome">;
   /** Resolves once the first lookup finished, whatever it found. */
   readonly ready: Promise<void>;
 
   constructor(private readonly options: EndpointPoolOptions) {
     this.port = defaultPort(options.url);
-    if (options.registry) {
-      this.calls = new Counter({
+    if (options.metrics) {
+      this.calls = options.metrics.counter({
         name: "upstream_endpoint_requests_total",
         help: "Attempts from service2 to each service1 address, by outcome (ok, failed). Addresses that vanish are removed.",
         labelNames: ["endpoint", "outcome"] as const,
-        registers: [options.registry],
       });
-      this.resolutions = new Counter({
+      this.resolutions = options.metrics.counter({
         name: "upstream_resolutions_total",
         help: "Lookups of service1's name, by outcome (ok, failed, empty).",
         labelNames: ["outcome"] as const,
-        registers: [options.registry],
       });
-      const pool = this;
-      new Gauge({
+      options.metrics.gauge({
         name: "upstream_endpoints",
         help: "service1 addresses in use, by state (ready, paused after a failure).",
         labelNames: ["state"] as const,
-        registers: [options.registry],
-        collect() {
+        collect: (gauge) => {
           const now = performance.now();
-          const paused = pool.endpoints.filter((endpoint) => pool.isPaused(endpoint, now)).length;
-          this.set({ state: "ready" }, pool.endpoints.length - paused);
-          this.set({ state: "paused" }, paused);
+          const paused = this.endpoints.filter((endpoint) => this.isPaused(endpoint, now)).length;
+          gauge.set({ state: "ready" }, this.endpoints.length - paused);
+          gauge.set({ state: "paused" }, paused);
         },
       });
     }

@@ -1,7 +1,8 @@
 import { HttpError } from "@timekit/runtime";
 import { LRUCache } from "lru-cache";
-import { DateTime, Settings } from "luxon";
-import { type CanonicalZone, canonicalLocale, canonicalZone, checkPattern, invalid } from "./inputs";
+import type { Zone } from "luxon";
+import { compileFastFormat, type FastFormatter, type LocaleFacts, localeFacts } from "./fast-format";
+import { type CanonicalZone, canonicalLocale, canonicalZone, checkPattern, invalid, LOCALE_CACHE_SIZE } from "./inputs";
 
 export {
   LOCALE_CACHE_SIZE,
@@ -29,6 +30,35 @@ export const PLAN_CACHE_SIZE = 1024;
  */
 export const INTL_FORMATTER_BUDGET = 256;
 
+type Luxon = typeof import("luxon");
+let loadedLuxon: Luxon | undefined;
+
+/**
+ * Luxon, loaded the first time a request needs it (a zone with rules, a localized name, an ISO
+ * string to read): the default format and other fixed patterns never do, and start-up skips it.
+ */
+function luxon(): Luxon {
+  loadedLuxon ??= require("luxon") as Luxon;
+  return loadedLuxon;
+}
+
+/** Whether Luxon has been loaded yet (tests check that the fast path leaves it unloaded). */
+export function luxonLoaded(): boolean {
+  return loadedLuxon !== undefined;
+}
+
+/** Luxon's zone object for a canonical zone, made once per zone. */
+const luxonZones = new WeakMap<CanonicalZone, Zone>();
+function luxonZone(zone: CanonicalZone): Zone {
+  let made = luxonZones.get(zone);
+  if (!made) {
+    const { FixedOffsetZone, IANAZone } = luxon();
+    made = zone.fixedOffset === null ? IANAZone.create(zone.name) : FixedOffsetZone.instance(zone.fixedOffset);
+    luxonZones.set(zone, made);
+  }
+  return made;
+}
+
 /** Counts what Luxon may have cached since its caches were last dropped. */
 class LuxonCacheBudget {
   generation = 0;
@@ -41,7 +71,7 @@ class LuxonCacheBudget {
     if (plan.generation === this.generation) return;
     if (!this.admitted.has(plan.key)) {
       if (this.used + plan.cost > this.limit) {
-        Settings.resetCaches();
+        luxon().Settings.resetCaches();
         this.admitted.clear();
         this.used = 0;
         this.generation++;
@@ -61,9 +91,21 @@ interface Plan {
   key: string;
   cost: number;
   generation: number;
+  /** Formats without Luxon when the pattern, zone and locale allow it (fast-format.ts). */
+  fast: FastFormatter | undefined;
 }
 
 const budget = new LuxonCacheBudget(INTL_FORMATTER_BUDGET);
+/** What the fast path needs of each resolved locale, asked of Intl once. */
+const facts = new LRUCache<string, LocaleFacts>({ max: LOCALE_CACHE_SIZE });
+function factsOf(locale: string): LocaleFacts {
+  let known = facts.get(locale);
+  if (!known) {
+    known = localeFacts(locale);
+    facts.set(locale, known);
+  }
+  return known;
+}
 const plans = new LRUCache<string, Plan>({ max: PLAN_CACHE_SIZE });
 
 function planFor(pattern: string, tz: string, locale: string): Plan {
@@ -80,6 +122,7 @@ function planFor(pattern: string, tz: string, locale: string): Plan {
     key: `${pattern}\u0000${zone.name}\u0000${resolvedLocale}`,
     cost: fields + 2,
     generation: -1,
+    fast: compileFastFormat(pattern, zone.fixedOffset, factsOf(resolvedLocale)),
   };
   plans.set(spelled, plan);
   return plan;
@@ -105,8 +148,13 @@ export function format({ epochMs, pattern, tz, locale }: FormatRequest): Formatt
   if (!Number.isSafeInteger(epochMs) || Math.abs(epochMs) > MAX_EPOCH_MS) {
     throw invalid("epochMs", `must be an integer within ±${MAX_EPOCH_MS}`);
   }
-  budget.admit(plan);
-  const formatted = DateTime.fromMillis(epochMs, { zone: plan.zone.zone, locale: plan.locale }).toFormat(plan.pattern);
+  let formatted = plan.fast?.(epochMs);
+  if (formatted === undefined) {
+    budget.admit(plan);
+    formatted = luxon()
+      .DateTime.fromMillis(epochMs, { zone: luxonZone(plan.zone), locale: plan.locale })
+      .toFormat(plan.pattern);
+  }
   return { formatted, epochMs, pattern: plan.pattern, tz: plan.zone.name, locale: plan.locale };
 }
 
@@ -144,7 +192,7 @@ export function toEpochMs(input: TimestampInput): number {
     return input.epochMs;
   }
   const iso = typeof input.iso === "string" ? input.iso : "";
-  const parsed = iso.length <= MAX_ISO_LENGTH ? DateTime.fromISO(iso, { zone: "utc" }) : undefined;
+  const parsed = iso.length <= MAX_ISO_LENGTH ? luxon().DateTime.fromISO(iso, { zone: "utc" }) : undefined;
   if (!parsed?.isValid) {
     throw invalid(
       "iso",

@@ -1,6 +1,5 @@
 import { HttpError } from "@timekit/runtime";
 import { LRUCache } from "lru-cache";
-import { FixedOffsetZone, IANAZone, type Zone } from "luxon";
 
 /**
  * Client-chosen zones, locales and patterns, checked and reduced to one canonical spelling before
@@ -26,26 +25,39 @@ export function invalid(field: string, message: string): HttpError {
   return new HttpError(400, `INVALID_${field.toUpperCase()}`, `${field}: ${message}`);
 }
 
-/** What a zone spelling stands for: the name the response reports and the zone handed to Luxon. */
+/**
+ * What a zone spelling stands for: the name the response reports, and either its fixed offset
+ * (UTC, GMT and UTC±HH:MM, which never move) or null for a zone with rules, which Luxon formats
+ * through Intl (see format.ts; Luxon is only loaded when such a zone is first used).
+ */
 export interface CanonicalZone {
   name: string;
-  zone: Zone;
+  /** Minutes east of UTC, for a zone whose offset never changes; null for an IANA zone with rules. */
+  fixedOffset: number | null;
 }
 
 /**
- * Luxon computes an IANA zone's offset through Intl on every use; UTC and GMT never move, so, as
- * Luxon itself does for those names, they get its fixed zero-offset zone (the default tz is UTC).
+ * UTC and GMT never move: formatted, as Luxon itself does for those names, at the fixed zero
+ * offset (as IANA zones they would cost Intl calls on every request; the default tz is UTC).
  */
 const ZERO_OFFSET_NAMES = new Set(["utc", "gmt"]);
 
 function ianaZone(name: string): CanonicalZone {
-  const zone = ZERO_OFFSET_NAMES.has(name.toLowerCase()) ? FixedOffsetZone.utcInstance : IANAZone.create(name);
-  return { name, zone };
+  return { name, fixedOffset: ZERO_OFFSET_NAMES.has(name.toLowerCase()) ? 0 : null };
 }
 
-const canonicalZones = new Map(
-  Intl.supportedValuesOf("timeZone").map((name) => [name.toLowerCase(), ianaZone(name)] as const),
-);
+/** The default zone, answered without reading Intl's zone list (~8 ms the first time). */
+const UTC_ZONE = ianaZone("UTC");
+/** Intl's canonical zone names by lower case, read on first use rather than at start-up. */
+let canonicalZoneTable: Map<string, CanonicalZone> | undefined;
+function canonicalZones(): Map<string, CanonicalZone> {
+  canonicalZoneTable ??= new Map(
+    Intl.supportedValuesOf("timeZone").map(
+      (name) => [name.toLowerCase(), name === UTC_ZONE.name ? UTC_ZONE : ianaZone(name)] as const,
+    ),
+  );
+  return canonicalZoneTable;
+}
 const otherZones = new LRUCache<string, CanonicalZone>({ max: ZONE_CACHE_SIZE });
 
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]*$/;
@@ -65,7 +77,7 @@ function fixedOffset(raw: string, sign: string, hours: string, minutes: string):
   }
   const signed = sign === "-" ? -total : total;
   const name = `UTC${signed < 0 ? "-" : "+"}${hours}:${minutes}`;
-  return { name, zone: FixedOffsetZone.instance(signed) };
+  return { name, fixedOffset: signed };
 }
 
 /** Asks the runtime's ICU: it knows links (US/Eastern, GMT) and spells them properly. */
@@ -94,8 +106,9 @@ function resolveZone(raw: string, lowerCase: string): CanonicalZone {
 
 /** Case-insensitive; the canonical spelling of an IANA name, or UTC±HH:MM. Throws a 400 naming `tz`. */
 export function canonicalZone(raw: string): CanonicalZone {
+  if (raw === "UTC") return UTC_ZONE;
   const lowerCase = raw.toLowerCase();
-  const known = canonicalZones.get(lowerCase) ?? otherZones.get(lowerCase);
+  const known = canonicalZones().get(lowerCase) ?? otherZones.get(lowerCase);
   if (known) return known;
   const resolved = resolveZone(raw, lowerCase);
   otherZones.set(lowerCase, resolved);

@@ -1,7 +1,13 @@
 import { TypeCompiler } from "@sinclair/typebox/compiler";
-import { HttpError, type Logger } from "@timekit/runtime";
+import {
+  type CounterFamily,
+  DURATION_BUCKETS,
+  type HistogramFamily,
+  HttpError,
+  type Logger,
+  type Metrics,
+} from "@timekit/runtime";
 import { TIMESTAMP_PATH, type Timestamp, TimestampSchema } from "@timekit/service1/contract";
-import { Counter, Histogram, type Registry } from "prom-client";
 import { EndpointPool, type EndpointState, type Resolve, systemResolve } from "./endpoints";
 
 export interface Service1ClientOptions {
@@ -25,7 +31,7 @@ export interface Service1ClientOptions {
   /** TLS options for https (tests pass their own CA); the server name stays the configured host. */
   tls?: BunFetchRequestInitTLS;
   logger: Logger;
-  registry?: Registry;
+  metrics?: Metrics;
   fetch?: typeof fetch;
 }
 
@@ -76,8 +82,8 @@ function errorCode(error: unknown): string {
  * its own keep-alive pool; a retry goes to an address not yet tried in the same call.
  */
 export class Service1Client {
-  private readonly calls?: Counter<"operation" | "outcome">;
-  private readonly duration?: Histogram<"operation">;
+  private readonly calls?: CounterFamily<"operation" | "outcome">;
+  private readonly duration?: HistogramFamily<"operation">;
   private readonly fetch: typeof fetch;
   private readonly url: URL;
   /** Path prefix of SERVICE1_URL, without a trailing slash. */
@@ -105,25 +111,23 @@ export class Service1Client {
       resolve: options.resolve ?? systemResolve,
       intervalMs: options.resolveIntervalMs,
       logger: options.logger,
-      registry: options.registry,
+      metrics: options.metrics,
       tls: options.tls,
     });
     void this.endpoints.ready.then(() => {
       this.endpointsReady = true;
     });
-    if (options.registry) {
-      this.calls = new Counter({
+    if (options.metrics) {
+      this.calls = options.metrics.counter({
         name: "upstream_requests_total",
         help: "Calls from service2 to service1, by operation and outcome (ok, timeout, unavailable, bad_response).",
         labelNames: ["operation", "outcome"] as const,
-        registers: [options.registry],
       });
-      this.duration = new Histogram({
+      this.duration = options.metrics.histogram({
         name: "upstream_request_duration_seconds",
         help: "Time spent on a call to service1, retries included.",
         labelNames: ["operation"] as const,
-        buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
-        registers: [options.registry],
+        buckets: DURATION_BUCKETS,
       });
     }
   }
@@ -299,8 +303,8 @@ export class Service1Client {
   }
 
   private record(operation: string, outcome: Outcome, started: number): void {
-    this.calls?.inc({ operation, outcome });
-    this.duration?.observe({ operation }, (performance.now() - started) / 1000);
+    this.calls?.labels({ operation, outcome }).inc();
+    this.duration?.labels({ operation }).observe((performance.now() - started) / 1000);
   }
 
   /** What the caller sees: no URL or address, only what went wrong. */

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Metrics } from "@timekit/runtime";
 import { captureLogger } from "@timekit/runtime/testing";
-import { Registry } from "prom-client";
 import { type Endpoint, EndpointPool, type EndpointState, MAX_ENDPOINTS, type Resolve } from "../src/endpoints";
 import { Service1Client } from "../src/service1-client";
 
@@ -14,14 +14,14 @@ afterAll(() => {
   for (const server of servers) server.stop(true);
 });
 
-function makePool(resolve: Resolve, registry?: Registry) {
+function makePool(resolve: Resolve, metrics?: Metrics) {
   const log = captureLogger("service2");
   const pool = new EndpointPool({
     url: new URL("http://service1.test:8080"),
     resolve,
     intervalMs: 60_000,
     logger: log.logger,
-    registry,
+    metrics,
   });
   pools.push(pool);
   return { pool, log };
@@ -80,8 +80,8 @@ describe("EndpointPool", () => {
 
   test("an address that vanished is dropped with its metric series; the others keep their state", async () => {
     let answer = at(1, 2, 3);
-    const registry = new Registry();
-    const { pool } = makePool(async () => answer, registry);
+    const metrics = new Metrics("service2", { processMetrics: false });
+    const { pool } = makePool(async () => answer, metrics);
     await pool.ready;
     const kept = pool.current[1];
     for (const endpoint of pool.current) pool.record(endpoint, "ok");
@@ -89,11 +89,11 @@ describe("EndpointPool", () => {
     await pool.refresh();
     expect(pool.current.map((endpoint) => endpoint.endpoint.port)).toEqual([2, 3, 4]);
     expect(pool.current[0]).toBe(kept as EndpointState);
-    const text = await registry.metrics();
+    const { text } = await metrics.scrape();
     expect(text).not.toContain('endpoint="10.0.0.1:1"');
-    expect(text).toContain('upstream_endpoint_requests_total{endpoint="10.0.0.1:2",outcome="ok"} 1');
-    expect(text).toContain('upstream_endpoints{state="ready"} 3');
-    expect(text).toContain('upstream_resolutions_total{outcome="ok"} 2');
+    expect(text).toContain('upstream_endpoint_requests_total{endpoint="10.0.0.1:2",outcome="ok",service="service2"} 1');
+    expect(text).toContain('upstream_endpoints{state="ready",service="service2"} 3');
+    expect(text).toContain('upstream_resolutions_total{outcome="ok",service="service2"} 2');
   });
 
   test("IPv6 addresses are bracketed in URLs and keys", async () => {

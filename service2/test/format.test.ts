@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { HttpError } from "@timekit/runtime";
 import fc from "fast-check";
+import { DateTime, FixedOffsetZone } from "luxon";
+import { compileFastFormat, localeFacts } from "../src/fast-format";
 import { format, INTL_FORMATTER_BUDGET, luxonCacheResets, MAX_EPOCH_MS, toEpochMs } from "../src/format";
 import { canonicalLocale, canonicalZone } from "../src/inputs";
 
@@ -240,5 +242,117 @@ describe("properties", () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("the fast path formats exactly as Luxon does", () => {
+  const luxonFormat = (epochMs: number, pattern: string, offset: number, locale: string) =>
+    DateTime.fromMillis(epochMs, { zone: FixedOffsetZone.instance(offset), locale }).toFormat(pattern);
+
+  /** Tokens the fast path takes in every locale with Latin digits, and those it takes in en-US only. */
+  const NUMERIC_TOKENS =
+    "S SSS u uu uuu s ss m mm h hh H HH d dd c E L LL M MM y yy yyyy yyyyyy o ooo q qq X x Z ZZ ZZZ ZZZZ ZZZZZ z".split(
+      " ",
+    );
+  const ENGLISH_TOKENS = "a ccc cccc ccccc EEE EEEE EEEEE LLL LLLL LLLLL MMM MMMM MMMMM G GG GGGGG".split(" ");
+  const LATIN_LOCALES = ["en-US", "en", "en-GB", "de-DE", "hr-HR", "fr", "ja-JP", "zh-Hant-TW", "es-419", "hi-IN"];
+  const OTHER_DIGITS = ["ar-EG", "fa-IR", "bn-BD", "mr-IN", "my-MM", "ne-NP"];
+  const literal = fc.oneof(
+    fc.constantFrom("-", ":", "/", " ", ".", ", ", "  ", "'T'", "''", "@", "年", "😀"),
+    fc.stringMatching(/^[A-Za-z ]{1,8}$/).map((text) => `'${text}'`),
+  );
+  /** Tokens always apart (a run of one letter is one token to Luxon: MM then M would read MMM). */
+  const patternOf = (tokens: string[]) =>
+    fc
+      .array(fc.tuple(fc.constantFrom(...tokens), literal), { minLength: 1, maxLength: 6 })
+      .map((parts) => parts.map(([token, text]) => token + text).join(""));
+  const instant = fc.oneof(
+    fc.bigInt({ min: -8_640_000_000_000_000n, max: 8_640_000_000_000_000n }).map(Number),
+    // Years 0–99 and around zero, where two-digit years and signs are easy to get wrong.
+    fc.integer({ min: -62_167_219_200, max: -59_011_459_200 }).map((seconds) => seconds * 1000 + 999),
+    fc.integer({ min: -86_400_000 * 800, max: 86_400_000 * 800 }),
+  );
+  const offset = fc.oneof(fc.constant(0), fc.integer({ min: -14 * 60, max: 14 * 60 }));
+
+  test("every pattern of numeric fields, offsets and literals, in every locale with Latin digits", () => {
+    fc.assert(
+      fc.property(
+        instant,
+        offset,
+        fc.constantFrom(...LATIN_LOCALES),
+        patternOf(NUMERIC_TOKENS),
+        (epochMs, minutes, locale, pattern) => {
+          const fast = compileFastFormat(pattern, minutes, localeFacts(locale));
+          expect(fast).toBeDefined();
+          const local = epochMs + minutes * 60_000;
+          const formatted = fast?.(epochMs);
+          if (Math.abs(local) > 8.64e15) expect(formatted).toBeUndefined();
+          else expect(formatted).toBe(luxonFormat(epochMs, pattern, minutes, locale));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("English names, AM/PM and eras in en and en-US, as Luxon writes them itself", () => {
+    fc.assert(
+      fc.property(
+        instant,
+        offset,
+        fc.constantFrom("en-US", "en"),
+        patternOf([...NUMERIC_TOKENS, ...ENGLISH_TOKENS]),
+        (epochMs, minutes, locale, pattern) => {
+          const formatted = compileFastFormat(pattern, minutes, localeFacts(locale))?.(epochMs);
+          if (Math.abs(epochMs + minutes * 60_000) <= 8.64e15) {
+            expect(formatted).toBe(luxonFormat(epochMs, pattern, minutes, locale));
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("Luxon keeps what the fast path does not take: names outside en-US, other digits, zones with rules, week fields and macros", () => {
+    const facts = (locale: string) => localeFacts(locale);
+    expect(compileFastFormat("MMMM", 0, facts("en-GB"))).toBeUndefined();
+    expect(compileFastFormat("EEEE", 0, facts("de-DE"))).toBeUndefined();
+    expect(compileFastFormat("a", 60, facts("hr-HR"))).toBeUndefined();
+    for (const locale of OTHER_DIGITS) expect(compileFastFormat("yyyy", 0, facts(locale))).toBeUndefined();
+    expect(compileFastFormat("yyyy-MM-dd", null, facts("en-US"))).toBeUndefined();
+    for (const token of ["W", "WW", "kk", "kkkk", "n", "ii", "D", "DD", "t", "T", "f", "FFFF", "yyyyy", "YYYY"]) {
+      expect(compileFastFormat(`yyyy ${token}`, 0, facts("en-US"))).toBeUndefined();
+    }
+  });
+
+  test("any concatenation of tokens and literals the fast path takes is Luxon's output", () => {
+    const any = fc
+      .array(fc.oneof(fc.constantFrom(...NUMERIC_TOKENS, ...ENGLISH_TOKENS), literal), { minLength: 1, maxLength: 8 })
+      .map((parts) => parts.join(""));
+    fc.assert(
+      fc.property(instant, offset, fc.constantFrom(...LATIN_LOCALES), any, (epochMs, minutes, locale, pattern) => {
+        const formatted = compileFastFormat(pattern, minutes, localeFacts(locale))?.(epochMs);
+        if (formatted !== undefined) expect(formatted).toBe(luxonFormat(epochMs, pattern, minutes, locale));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  test("format() answers the default request without loading Luxon", () => {
+    const script = `
+      const { format, luxonLoaded } = await import(${JSON.stringify(new URL("../src/format.ts", import.meta.url).pathname)});
+      const answers = [
+        format({ epochMs: 1761660634123, pattern: "yyyy-MM-dd", tz: "UTC", locale: "en-US" }).formatted,
+        format({ epochMs: 1761660634123, pattern: "dd.MM.yyyy HH:mm ZZ", tz: "UTC+05:30", locale: "de-DE" }).formatted,
+      ];
+      const before = luxonLoaded();
+      answers.push(format({ epochMs: 1761660634123, pattern: "MMMM", tz: "Europe/Zagreb", locale: "hr-HR" }).formatted);
+      console.log(JSON.stringify({ answers, before, after: luxonLoaded() }));`;
+    const run = Bun.spawnSync([process.execPath, "-e", script], { cwd: new URL("..", import.meta.url).pathname });
+    expect(run.exitCode).toBe(0);
+    expect(JSON.parse(run.stdout.toString())).toEqual({
+      answers: ["2025-10-28", "28.10.2025 19:40 +05:30", "listopada"],
+      before: false,
+      after: true,
+    });
   });
 });

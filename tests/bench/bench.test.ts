@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { computeGoals, computeRatios } from "../../bench/goals";
 import { parseDurationMs, parseWrk } from "../../bench/load";
 import type { BenchResults } from "../../bench/results";
-import { parseArgs } from "../../bench/run";
+import { type Args, parseArgs } from "../../bench/run";
 import { parseStat } from "../../bench/servers";
 import { evaluateGoal, median, pairedRatios, summarize } from "../../bench/stats";
 import { barChart, escapeXml } from "../../bench/svg";
@@ -132,7 +132,13 @@ describe("goals", () => {
       "raw-bun": target("raw-bun", [round(100, 10), round(50, 10), round(80, 10)]),
       "service1-info": target("service1-info", [round(96, 20), round(40, 22), round(80, 21)]),
       express: target("express", [round(10, 150), round(10, 150), round(10, 150)]),
-      "two-hop": target("two-hop", [round(40, 50, 12), round(20, 50, 9), round(20, 50, 11)]),
+      fastify: target("fastify", [round(30, 40), round(30, 44), round(30, 42)]),
+      "fastify-logged": target("fastify-logged", [round(20, 80), round(20, 66), round(20, 84)]),
+      "two-hop": target("two-hop", [
+        round(40, 50, 12, 40 * 2 ** 20),
+        round(20, 50, 9, 48 * 2 ** 20),
+        round(20, 50, 11),
+      ]),
     },
     skipped: { flask: "apt-get is unavailable" },
   } as unknown as ThroughputResult;
@@ -143,12 +149,44 @@ describe("goals", () => {
     expect(ratios["service1/raw throughput"]?.values).toEqual([0.96, 0.8, 1]);
     expect(ratios["service1/raw throughput"]?.median).toBe(0.96);
     const goals = Object.fromEntries(computeGoals({ ...base, ratios }).map((g) => [g.id, g]));
-    expect(goals["service1-vs-raw"]?.status).toBe("met");
+    expect(goals["service1-cpu"]).toMatchObject({ status: "missed", actual: 2.1 });
+    expect(goals["two-hop-cpu"]).toMatchObject({ status: "missed", actual: 5 });
     expect(goals["two-hop-vs-raw"]).toMatchObject({ status: "met", actual: 0.4 });
+    // Peak RSS is paired per round too: 40/30, 48/30 and 30/30 MiB.
+    expect(goals["service2-rss"]).toMatchObject({ status: "met", actual: 4 / 3 });
+    expect(goals["service1-rss"]).toMatchObject({ status: "met", actual: 1 });
+    // The fair peers: Fastify with its logging, an id and a counter against service1 and bare Fastify.
+    expect(ratios["fastify-logged/service1 cpu"]?.values).toEqual([4, 3, 4]);
+    expect(ratios["fastify-logged/fastify cpu"]?.values).toEqual([2, 1.5, 2]);
+    expect(ratios["hono-logged/service1 cpu"]).toBeUndefined();
     expect(goals["two-hop-p99"]).toMatchObject({ status: "missed", actual: 11 });
     expect(goals["service1-vs-express"]).toMatchObject({ status: "met", actual: 8 });
     expect(goals["service1-vs-flask"]).toMatchObject({ status: "not measured", note: "apt-get is unavailable" });
     expect(goals["deploy-up"]?.status).toBe("not measured");
+    expect(goals["service1-cold-start"]?.status).toBe("not measured");
+    expect(goals["service2-image-size"]?.status).toBe("not measured");
+  });
+});
+
+describe("cold start goals", () => {
+  test("each binary against 60 ms, with what --bytecode buys and costs in the note", () => {
+    const coldStart = {
+      measuredAt: "",
+      rounds: 3,
+      container: null,
+      binaries: {
+        "raw-bun": { label: "raw", ms: summarize([20, 22, 25]), bytes: 100e6 },
+        service1: { label: "s1", ms: summarize([50, 55, 70]), bytes: 110e6 },
+        "service1-bytecode": { label: "s1 bc", ms: summarize([30, 31, 40]), bytes: 114.5e6 },
+        service2: { label: "s2", ms: summarize([61, 64, 90]), bytes: 110.2e6 },
+      },
+    };
+    const base = { coldStart, notMeasured: {}, ratios: {} } as unknown as Omit<BenchResults, "goals">;
+    const goals = Object.fromEntries(computeGoals(base).map((g) => [g.id, g]));
+    expect(goals["service1-cold-start"]).toMatchObject({ status: "met", actual: 55 });
+    expect(goals["service1-cold-start"]?.note).toContain("--bytecode 31.0 ms for 4.5 MB more binary");
+    expect(goals["service2-cold-start"]).toMatchObject({ status: "missed", actual: 64 });
+    expect(goals["service2-cold-start"]?.note).not.toContain("--bytecode");
   });
 });
 
@@ -206,19 +244,29 @@ describe("helpers", () => {
     expect(parseStat(stat)).toEqual({ ppid: 99, ticks: 187 });
   });
 
+  const all: Args["only"] = ["throughput", "coldstart", "images", "deploy"];
+  const defaults: Args = { quick: false, build: true, reportOnly: false, only: all, targets: [], rounds: null };
   const cases: [string[], ReturnType<typeof parseArgs>][] = [
-    [[], { quick: false, build: true, reportOnly: false, only: ["throughput", "coldstart", "images", "deploy"] }],
-    [["--quick", "--only=deploy,images"], { quick: true, build: true, reportOnly: false, only: ["deploy", "images"] }],
+    [[], defaults],
+    [["--quick", "--only=deploy,images"], { ...defaults, quick: true, only: ["deploy", "images"] }],
+    [["--no-build"], { ...defaults, build: false }],
     [
-      ["--no-build"],
-      { quick: false, build: false, reportOnly: false, only: ["throughput", "coldstart", "images", "deploy"] },
+      ["--targets=raw-bun,service1-info", "--rounds=7"],
+      { ...defaults, targets: ["raw-bun", "service1-info"], rounds: 7 },
     ],
   ];
   test.each(cases)("parseArgs(%p)", (argv, expected) => {
     expect(parseArgs(argv)).toEqual(expected);
   });
 
-  test.each([[["--only=nope"]], [["--only="]], [["--fast"]]])("parseArgs rejects %p", (argv) => {
+  test.each([
+    [["--only=nope"]],
+    [["--only="]],
+    [["--fast"]],
+    [["--targets=nginx"]],
+    [["--rounds=0"]],
+    [["--rounds=two"]],
+  ])("parseArgs rejects %p", (argv) => {
     expect(() => parseArgs(argv)).toThrow();
   });
 });

@@ -81,6 +81,15 @@ describe("install-tools", () => {
     expect(run.stdout).toContain("would run: apt-get install -y -qq --no-install-recommends prometheus\n");
   });
 
+  test("--cli adds what a deploy.ts subcommand needs, and with only --cli nothing else", async () => {
+    const run = await installTools(["--dry-run", "--cli=up"], pathWith("apt-only-cli", ["apt-get"]));
+    expect(run.exitCode).toBe(0);
+    const install = run.stdout.split("\n").find((line) => line.includes("apt-get install")) ?? "";
+    expect(install).toContain(" caddy");
+    expect(install).not.toContain("prometheus");
+    expect(install).not.toContain("wrk");
+  });
+
   test("without apt-get it says what to install by hand", async () => {
     const run = await installTools(["--for=tests/reliability/steady-load.test.ts"], pathWith("no-apt", []));
     expect(run.exitCode).toBe(1);
@@ -90,6 +99,7 @@ describe("install-tools", () => {
   test.each([
     [["--bogus"], "Unknown option '--bogus'"],
     [["--for=tests/no-such-suite"], "--for=tests/no-such-suite selects no test file"],
+    [["--cli=nope"], "deploy.ts nope: not a subcommand (allowed: version, build"],
   ])("%p is a usage error (exit 2)", async (args, message) => {
     const run = await installTools(args);
     expect(run.exitCode).toBe(2);

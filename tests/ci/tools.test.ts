@@ -115,12 +115,13 @@ describe("INSTALLED_TOOLS", () => {
     }
   });
 
-  test("on the runner the script installs exactly wrk, prometheus/promtool and docker-registry", () => {
+  test("on the runner the script installs exactly wrk, prometheus/promtool, docker-registry and caddy", () => {
     expect(INSTALLED_TOOLS.filter((t) => !t.onRunnerImage).map((t) => t.command)).toEqual([
       "docker-registry",
       "prometheus",
       "promtool",
       "wrk",
+      "caddy",
     ]);
   });
 
@@ -134,6 +135,14 @@ describe("INSTALLED_TOOLS", () => {
       "docker-compose",
       "skopeo",
       "yamllint",
+      "caddy",
+    ]);
+    expect(toolsFor(["tests/edge"], REPO_ROOT).map((t) => t.command)).toEqual([
+      "docker",
+      "docker-compose",
+      "docker-registry",
+      "skopeo",
+      "caddy",
     ]);
     expect(toolsFor([], REPO_ROOT)).toEqual([...INSTALLED_TOOLS]);
     expect(() => toolsFor(["tests/nothing-here"], REPO_ROOT)).toThrow("--for=tests/nothing-here selects no test file");
@@ -157,6 +166,7 @@ describe("selectedTestFiles (as bun test reads its arguments)", () => {
 describe("cliTools", () => {
   test("per subcommand and target", () => {
     expect(cliTools("promote", [])).toEqual(["skopeo"]);
+    expect(cliTools("up", [])).toEqual(["caddy", "docker", "docker-compose", "git"]);
     expect(cliTools("up", ["--target=k8s"])).toEqual(["docker", "git", "kubectl"]);
     expect(cliTools("rollback", ["--target=helm"])).toEqual(["docker", "kubectl", "helm"]);
   });

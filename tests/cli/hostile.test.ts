@@ -6,7 +6,7 @@
  * deployer's shell variables do not reach the stack at all.
  */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy } from "./support";
@@ -50,6 +50,8 @@ for (const dryRun of [true, false]) {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toContain("Docker engine");
     expect(r.stdout).toBe("");
+    // Nothing changed: no lock, journal or history row was written, not even the state dir made.
+    expect(existsSync(env.TIMEKIT_STATE_DIR)).toBe(false);
   });
 }
 
@@ -57,4 +59,5 @@ test("the same value as a flag is refused the same way", async () => {
   const r = await deploy(["--log_level_service1=verbose"], env);
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('--log_level_service1="verbose" is not allowed');
+  expect(existsSync(env.TIMEKIT_STATE_DIR)).toBe(false);
 });

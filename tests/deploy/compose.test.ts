@@ -7,7 +7,8 @@
  *
  * A → B under steady load (zero failed requests; service2 not restarted) → a version whose health
  * check fails (stopped at its canary, exit 3, nothing serving touched) → rollback → a missing tag
- * (exit 1, the stack keeps answering) → two deploys at once → status/history JSON.
+ * (exit 1, the stack keeps answering) → two deploys at once → promote, then a deploy of known-good
+ * → status/history JSON.
  *
  * Tests run in order and share one stack; each cleans up in afterAll.
  */
@@ -99,7 +100,9 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     const r = await up(["--version_service1=1.0.0"]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain(`deployed service1 1.0.0 x2, service2 1.0.0 at http://127.0.0.1:${port}`);
+    expect(r.stdout).toContain(
+      `deployed service1 1.0.0 x2, service2 1.0.0 x1 behind the edge at http://127.0.0.1:${port}`,
+    );
     expect(await containerIds(project, "service1")).toHaveLength(2);
     expect(await answers(port)).toBe(true);
     const s = await status();

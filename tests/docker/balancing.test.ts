@@ -18,6 +18,8 @@ const CALLS = 900;
 const HANG_GUARD_MS = 900_000;
 
 const project = uniqueName("services-balancing");
+/** The dev build is tagged here (and removed afterwards), never under the user's `timekit/…`. */
+const NAMESPACE = `timekit-test-balancing-${process.pid}`;
 const stateDir = mkdtempSync(join(tmpdir(), "timekit-balancing-state-"));
 const port = freePort();
 const service2 = `http://127.0.0.1:${port}`;
@@ -54,13 +56,17 @@ async function timestampRequests(id: string): Promise<number> {
 
 describe.skipIf(!ready)(SUITE, () => {
   beforeAll(async () => {
-    const up = await deploy(`--additional_param_1=${REPLICAS}`, `--port=${port}`);
+    const up = await deploy(`--additional_param_1=${REPLICAS}`, `--port=${port}`, `--local_repository=${NAMESPACE}`);
     if (up.exitCode !== 0) throw new Error(`deploy failed (${up.exitCode}):\n${up.output}`);
   }, HANG_GUARD_MS);
 
   afterAll(async () => {
     const down = await deploy("down");
     rmSync(stateDir, { recursive: true, force: true });
+    const tags = (await docker(["image", "ls", "--format", "{{.Repository}}:{{.Tag}}", `${NAMESPACE}/*`]))
+      .split("\n")
+      .filter(Boolean);
+    if (tags.length > 0) await docker(["image", "rm", ...tags]);
     if (down.exitCode !== 0) throw new Error(`deploy down failed (${down.exitCode}):\n${down.output}`);
   }, HANG_GUARD_MS);
 

@@ -1,11 +1,13 @@
 /**
- * The real stack from compose.yaml (service1 scaled to 2) as a throwaway project: the chain
- * service2 → service1 with one request id in both logs, every contract route through the
- * published loopback ports, the runtime hardening as the engine reports it, and `docker stop`
- * under load with requests in flight. Traffic goes only to 127.0.0.1 and inside the project.
+ * The real stack from compose.yaml (service1 and service2 scaled to 2, the edge in front) as a
+ * throwaway project: the chain edge → service2 → service1 with one request id in every log, every
+ * contract route through the published loopback ports, the runtime hardening as the engine
+ * reports it, and `docker stop` under load with requests in flight. Traffic goes only to
+ * 127.0.0.1 and inside the project.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
+import { ensureEdgeImage } from "../../lib/images/edge";
 import { type ComposeCli, ComposeProject, composeCli } from "../support/compose";
 import {
   containerLogs,
@@ -61,21 +63,31 @@ const postJson = (url: string, body: unknown) =>
 describe.skipIf(!ready)("the stack on Compose", () => {
   beforeAll(async () => {
     await testImages();
+    const edge = await ensureEdgeImage({ repository: TEST_REPOSITORY });
     port = freePort();
     project = await ComposeProject.create(cli as ComposeCli, uniqueName("compose"), {
       REGISTRY: TEST_REPOSITORY,
       SERVICE1_VERSION: TEST_TAG,
       SERVICE2_VERSION: TEST_TAG,
       SERVICE2_PORT: String(port),
+      EDGE_IMAGE: edge.image,
       TIMEKIT_HEALTHCHECK_INTERVAL: "1s",
       // Roomy budgets for the hop to service1: these tests are about draining and routing, and a
       // loaded two-core machine must not turn them into latency tests (504s).
       SERVICE1_TIMEOUT_MS: "10000",
       SERVICE1_ATTEMPT_TIMEOUT_MS: "2500",
     });
-    await project.compose(["up", "--detach", "--no-build", "--scale", `service1=${REPLICAS}`]);
+    await project.compose([
+      "up",
+      "--detach",
+      "--no-build",
+      "--scale",
+      `service1=${REPLICAS}`,
+      "--scale",
+      `service2=${REPLICAS}`,
+    ]);
     const all = await project.containers();
-    expect(all).toHaveLength(REPLICAS + 1);
+    expect(all).toHaveLength(2 * REPLICAS + 1);
     await Promise.all(all.map((id) => waitHealthy(id)));
     service2 = `http://127.0.0.1:${port}`;
   }, 900_000);
@@ -85,7 +97,7 @@ describe.skipIf(!ready)("the stack on Compose", () => {
   }, HANG_GUARD_MS);
 
   test(
-    "service2 answers on its published port with service1's time; one request id is in both services' logs",
+    "the edge's published port answers with service1's time; one request id is in the edge's and both services' logs",
     async () => {
       const requestId = `compose-chain-${Date.now()}`;
       const before = Date.now();
@@ -100,10 +112,19 @@ describe.skipIf(!ready)("the stack on Compose", () => {
 
       const logged = (lines: Record<string, unknown>[], path: string) =>
         lines.some((line) => line.requestId === requestId && line.path === path);
-      const [s2] = await ids("service2");
-      await waitFor("service2 to log the request", async () =>
-        logged(await containerLogs(s2 as string), "/v1/format") ? true : undefined,
-      );
+      const s2 = await ids("service2");
+      await waitFor("one service2 replica to log the request", async () => {
+        for (const id of s2) if (logged(await containerLogs(id), "/v1/format")) return true;
+        return undefined;
+      });
+      const [edge] = await ids("edge");
+      const access = (await containerLogs(edge as string)).filter((line) => line.logger === "http.log.access.log0");
+      expect(
+        access.some(
+          (line) =>
+            (line.request as { headers?: Record<string, string[]> })?.headers?.["X-Request-Id"]?.[0] === requestId,
+        ),
+      ).toBe(true);
       const s1 = await ids("service1");
       await waitFor("one service1 replica to log the request", async () => {
         for (const id of s1) if (logged(await containerLogs(id), "/v1/timestamp")) return true;
@@ -219,8 +240,12 @@ describe.skipIf(!ready)("the stack on Compose", () => {
           Type: "json-file",
           Config: { "max-size": expect.any(String), "max-file": expect.any(String) },
         });
-        const bindings = Object.values(c.NetworkSettings.Ports).flat() as { HostIp: string }[];
-        expect(bindings.length).toBeGreaterThan(0);
+        const bindings = (Object.values(c.NetworkSettings.Ports).flat() as ({ HostIp: string } | null)[]).filter(
+          (b) => b !== null,
+        ) as { HostIp: string }[];
+        // Behind the edge, service2 publishes nothing; the edge and service1 publish on loopback.
+        const service = c.Config.Labels["com.docker.compose.service"];
+        expect({ name, published: bindings.length > 0 }).toEqual({ name, published: service !== "service2" });
         for (const binding of bindings) expect({ name, ip: binding.HostIp }).toEqual({ name, ip: "127.0.0.1" });
 
         // What the kernel says about the running process, when the engine shares this machine's /proc.
@@ -273,7 +298,7 @@ describe.skipIf(!ready)("the stack on Compose", () => {
   );
 
   test(
-    "docker stop of service2 under load: in-flight requests finish, no request gets an error status, exit code 0",
+    "docker stop of a service2 replica under load: in-flight requests finish, the edge retries the rest on the other, exit code 0",
     async () => {
       const [id] = await ids("service2");
       const container = id as string;
@@ -300,7 +325,7 @@ describe.skipIf(!ready)("the stack on Compose", () => {
         expect(JSON.parse(answer.body).formatted).toBe("2025-10-28");
       }
       expect(statuses.length).toBeGreaterThan(0);
-      // Requests after the listener closed get no HTTP answer at all (refused); none gets a 5xx.
+      // Requests after its listener closed are refused there and retried by the edge on the other replica.
       expect(statuses.filter((s) => s !== 200)).toEqual([]);
       const state = (await inspect(container)).State;
       expect({ exitCode: state.ExitCode, oomKilled: state.OOMKilled }).toEqual({ exitCode: 0, oomKilled: false });

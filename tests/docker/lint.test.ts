@@ -119,11 +119,11 @@ describe("compose.yaml", () => {
     120_000,
   );
 
-  test("has no top-level name (Compose v1.29 rejects it); the two services, and monitoring only by profile", () => {
+  test("has no top-level name (Compose v1.29 rejects it); the two services and the edge, and monitoring only by profile", () => {
     expect(compose.name).toBeUndefined();
     expect(compose.version).toBeUndefined();
     const byDefault = Object.entries(compose.services).filter(([, s]) => !(s as { profiles?: string[] }).profiles);
-    expect(byDefault.map(([name]) => name).sort()).toEqual(["service1", "service2"]);
+    expect(byDefault.map(([name]) => name).sort()).toEqual(["edge", "service1", "service2"]);
     for (const name of ["prometheus", "grafana"]) {
       const service = compose.services[name];
       expect(service.profiles).toEqual(["monitoring"]);
@@ -174,16 +174,37 @@ describe("compose.yaml", () => {
     expect(s.healthcheck.test).toEqual(["CMD", "/usr/local/bin/service", "--healthcheck"]);
     expect(dockerfile).toContain('ENTRYPOINT ["/usr/local/bin/service"]');
     expect(s.networks).toEqual(["backend"]);
-    expect(s.ports).toHaveLength(1);
-    expect(s.ports[0]).toStartWith(`${BIND}:`);
-    expect(s.ports[0]).toEndWith(":8080");
+    for (const port of s.ports ?? []) {
+      expect(port).toStartWith(`${BIND}:`);
+      expect(port).toEndWith(":8080");
+    }
   });
 
-  test("service1 publishes an ephemeral port by default (scalable); service2 a fixed one; service2 waits for service1's health", () => {
-    expect(compose.services.service1.ports[0]).toBe(`${BIND}:${variable("SERVICE1_PORT", "")}:8080`);
-    expect(compose.services.service2.ports[0]).toBe(`${BIND}:${variable("SERVICE2_PORT", "8080")}:8080`);
+  test("service1 publishes an ephemeral port (scalable); service2 none: the edge owns the fixed one", () => {
+    expect(compose.services.service1.ports).toEqual([`${BIND}:${variable("SERVICE1_PORT", "")}:8080`]);
+    expect(compose.services.service2.ports).toBeUndefined();
+    expect(compose.services.edge.ports).toEqual([`${BIND}:${variable("SERVICE2_PORT", "8080")}:8080`]);
     expect(compose.services.service2.depends_on).toEqual({ service1: { condition: "service_healthy" } });
+    expect(compose.services.edge.depends_on).toEqual({ service2: { condition: "service_healthy" } });
     expect(compose.services.service1.depends_on).toBeUndefined();
+  });
+
+  test("the edge: hardened like the services, a health check with no shell, on the same network", () => {
+    const edge = compose.services.edge;
+    expect(edge.image).toBe(variable("EDGE_IMAGE", "timekit/edge:dev"));
+    expect(edge.user).toBe("65532:65532");
+    expect(edge.read_only).toBe(true);
+    expect(edge.cap_drop).toEqual(["ALL"]);
+    expect(edge.security_opt).toEqual(["no-new-privileges:true"]);
+    expect(edge.healthcheck.test.slice(0, 3)).toEqual(["CMD", "/usr/bin/caddy", "reload"]);
+    expect(edge.healthcheck.test).toContain("127.0.0.1:2019");
+    expect(edge.networks).toEqual(["backend"]);
+  });
+
+  test("compose.direct.yaml gives service2 the port and keeps the edge from starting", async () => {
+    const direct = YAML.parse(await Bun.file(join(REPO_ROOT, "compose.direct.yaml")).text());
+    expect(direct.services.service2.ports).toEqual([`${BIND}:${variable("SERVICE2_PORT", "8080")}:8080`]);
+    expect(direct.services.edge.profiles).toEqual(["edge"]);
   });
 
   test("builds with the same default builder image as the Dockerfile", () => {

@@ -26,7 +26,7 @@ describe("SBOM from bun.lock", () => {
     const names = sbom.components.map((c) => c.name);
     expect(names).toContain("elysia");
     expect(names).toContain("luxon");
-    expect(names).toContain("pino");
+    expect(names).toContain("prom-client");
     expect(names).not.toContain("typescript");
     expect(names).not.toContain("@biomejs/biome");
     expect(sbom.components.find((c) => c.name === "luxon")?.purl).toMatch(/^pkg:npm\/luxon@\d+\.\d+\.\d+$/);

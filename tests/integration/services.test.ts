@@ -108,6 +108,70 @@ describe("two real processes", () => {
     expect(messages.at(-1)).toBe("stopped");
   });
 
+  test("SIGTERM right after a burst: every request's access-log line is written before exit", async () => {
+    const { service1, service2 } = await pair();
+    const ids: string[] = [];
+    const send = async (worker: number) => {
+      for (let i = 0; i < 150; i++) {
+        const id = `burst-${worker}-${i}`;
+        ids.push(id);
+        const target = i % 2 === 0 ? `${service1.url}/v1/timestamp` : `${service2.url}/v1/format`;
+        expect((await fetch(target, { headers: { "x-request-id": id } })).status).toBe(200);
+      }
+    };
+    await Promise.all(Array.from({ length: 20 }, (_, worker) => send(worker)));
+    // Well inside the 200 ms flush interval: the last lines are still in the buffer.
+    service1.process.kill("SIGTERM");
+    service2.process.kill("SIGTERM");
+    expect(await service1.exited).toBe(0);
+    expect(await service2.exited).toBe(0);
+    const logged = (service: ServiceProcess, path: string) =>
+      service
+        .logs()
+        .filter((line) => line.msg === "request" && line.path === path)
+        .map((line) => String(line.requestId));
+    const service2Ids = logged(service2, "/v1/format");
+    expect(service2Ids.sort()).toEqual(ids.filter((id) => Number(id.split("-")[2]) % 2 === 1).sort());
+    // service1 logs the GETs sent to it straight and service2's calls (their ids, or joined ones).
+    const service1Lines = service1.logs().filter((line) => line.msg === "request" && line.path === "/v1/timestamp");
+    const service1Ids = new Set(
+      service1Lines.flatMap((line) => [String(line.requestId), ...((line.joinedRequestIds as string[]) ?? [])]),
+    );
+    expect(ids.filter((id) => !service1Ids.has(id))).toEqual([]);
+    expect(service1.logs().at(-1)?.msg).toBe("stopped");
+  });
+
+  test("the first /metrics scrape of a process shows every metric, with the requests served before it", async () => {
+    const { service1, service2 } = await pair();
+    for (let i = 0; i < 7; i++) await (await fetch(`${service2.url}/v1/format?tz=Europe/Zagreb`)).arrayBuffer();
+    await (await fetch(`${service2.url}/nope`)).arrayBuffer();
+    const text = await (await fetch(`${service2.url}/metrics`)).text();
+    expect(text).toContain('http_requests_total{method="GET",route="/v1/format",status="200",service="service2"} 7');
+    expect(text).toContain('http_requests_total{method="GET",route="unmatched",status="404",service="service2"} 1');
+    expect(text).toMatch(/^upstream_requests_total\{operation="timestamp",outcome="ok",service="service2"\} [1-7]$/m);
+    const families = [...text.matchAll(/^# TYPE (\S+) (\w+)/gm)].map((match) => match[1]);
+    for (const family of [
+      "http_requests_total",
+      "http_request_duration_seconds",
+      "upstream_requests_total",
+      "upstream_request_duration_seconds",
+      "upstream_endpoint_requests_total",
+      "upstream_resolutions_total",
+      "upstream_endpoints",
+      "format_cache_resets_total",
+      "process_cpu_seconds_total",
+      "process_resident_memory_bytes",
+      "nodejs_eventloop_lag_seconds",
+      "nodejs_gc_duration_seconds",
+    ]) {
+      expect(families).toContain(family);
+    }
+    const service1Text = await (await fetch(`${service1.url}/metrics`)).text();
+    expect(service1Text).toMatch(
+      /^http_requests_total\{method="GET",route="\/v1\/timestamp",status="200",service="service1"\} [1-7]$/m,
+    );
+  });
+
   test("/readyz answers 503 during the shutdown delay while /healthz stays 200", async () => {
     const service1 = await start("service1", { SHUTDOWN_DELAY_MS: "1500" });
     service1.process.kill("SIGTERM");

@@ -6,18 +6,16 @@
  * `up --version_S=known-good` deploys it from either channel.
  */
 import { Progress } from "../../deploy/progress";
-import { UsageError } from "../../errors";
 import { REPO_ROOT } from "../../paths";
 import { defineCommand } from "../command";
 import { jsonArg, quietArg } from "../flags";
 import {
   archiveDirArg,
+  destinationFrom,
   registryArg,
-  releaseFrom,
   requiredVersionArg,
   serviceArg,
   signingKeyArg,
-  stateBaseFrom,
   stateDirArg,
 } from "./release-args";
 
@@ -35,23 +33,12 @@ export default defineCommand({
     ...quietArg,
   },
   options(values, io) {
-    const { version, registry } = releaseFrom(values, io);
-    if (!registry && !values.archive_dir) {
-      throw new UsageError(
-        "promote needs --registry=R (or env REGISTRY) and/or --archive_dir=DIR: where the version was published",
-        `e.g. bun deploy.ts promote --service=${values.service} --version=${version} --registry=127.0.0.1:5000/timekit`,
-      );
-    }
-    return {
-      service: values.service,
-      version,
-      registry,
-      archiveDir: values.archive_dir,
-      signingKey: values.signing_key,
-      stateBase: stateBaseFrom(values, io),
-      json: values.json,
-      quiet: values.quiet,
-    };
+    return destinationFrom(
+      values,
+      io,
+      "promote needs --registry=R (or env REGISTRY) and/or --archive_dir=DIR: where the version was published",
+      (version) => `promote --service=${values.service} --version=${version} --registry=127.0.0.1:5000/timekit`,
+    );
   },
   async run(options, io) {
     const { service, version, registry, archiveDir, json, quiet } = options;

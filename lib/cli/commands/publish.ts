@@ -6,17 +6,15 @@
  * other content fails. Floating tags (X.Y, X) move at `promote`.
  */
 import { Progress } from "../../deploy/progress";
-import { UsageError } from "../../errors";
 import { defineCommand } from "../command";
 import { jsonArg, quietArg } from "../flags";
 import {
   archiveDirArg,
+  destinationFrom,
   registryArg,
-  releaseFrom,
   requiredVersionArg,
   serviceArg,
   signingKeyArg,
-  stateBaseFrom,
   stateDirArg,
 } from "./release-args";
 
@@ -34,23 +32,12 @@ export default defineCommand({
     ...quietArg,
   },
   options(values, io) {
-    const { version, registry } = releaseFrom(values, io);
-    if (!registry && !values.archive_dir) {
-      throw new UsageError(
-        "publish needs a destination: --registry=R (or env REGISTRY) and/or --archive_dir=DIR",
-        `e.g. bun deploy.ts publish --service=${values.service} --version=${version} --archive_dir=dist/release`,
-      );
-    }
-    return {
-      service: values.service,
-      version,
-      registry,
-      archiveDir: values.archive_dir,
-      signingKey: values.signing_key,
-      stateBase: stateBaseFrom(values, io),
-      json: values.json,
-      quiet: values.quiet,
-    };
+    return destinationFrom(
+      values,
+      io,
+      "publish needs a destination: --registry=R (or env REGISTRY) and/or --archive_dir=DIR",
+      (version) => `publish --service=${values.service} --version=${version} --archive_dir=dist/release`,
+    );
   },
   async run(options, io) {
     const { service, version, registry, archiveDir, json, quiet } = options;

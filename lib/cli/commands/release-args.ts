@@ -1,6 +1,7 @@
 /** Flags of the release commands (`build`, `publish`, `promote`, `integrate`): one service, one version. */
 import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
+import { UsageError } from "../../errors";
 import type { Io } from "../../io";
 import { DEFAULT_STATE_DIR } from "../../paths";
 import { SERVICES } from "../../services";
@@ -69,4 +70,37 @@ export const signingKeyArg = {
 /** The state directory every project shares (keys live here, not per project). */
 export function stateBaseFrom(values: { state_dir?: string | undefined }, io: Io): string {
   return resolve(values.state_dir || io.env.TIMEKIT_STATE_DIR || DEFAULT_STATE_DIR);
+}
+
+/**
+ * The options `publish` and `promote` share: one release, where it goes (a registry and/or an
+ * archive directory: at least one, else `need` says so with `example`'s flags), the signing key.
+ */
+export function destinationFrom<S extends string>(
+  values: {
+    service: S;
+    version: string;
+    registry?: string | undefined;
+    archive_dir?: string | undefined;
+    signing_key?: string | undefined;
+    state_dir?: string | undefined;
+    json: boolean;
+    quiet: boolean;
+  },
+  io: Io,
+  need: string,
+  example: (version: string) => string,
+) {
+  const { version, registry } = releaseFrom(values, io);
+  if (!registry && !values.archive_dir) throw new UsageError(need, `e.g. bun deploy.ts ${example(version)}`);
+  return {
+    service: values.service,
+    version,
+    registry,
+    archiveDir: values.archive_dir,
+    signingKey: values.signing_key,
+    stateBase: stateBaseFrom(values, io),
+    json: values.json,
+    quiet: values.quiet,
+  };
 }

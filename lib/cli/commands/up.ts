@@ -15,6 +15,7 @@ import { perService, type ServiceName } from "../../services";
 import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
 import { defineCommand } from "../command";
+import { edgeArgs, service2ReplicasFrom } from "../edge-flags";
 import {
   type Common,
   check,
@@ -62,10 +63,11 @@ export const upArgs = {
     valueHint: "n",
   },
   replicas_service1: { type: "string", description: "Same as --additional_param_1", valueHint: "n" },
+  ...edgeArgs,
   port: {
     type: "string",
     description:
-      "Port on 127.0.0.1 where service2 is published (unset: what runs; 8080 on a first deploy; 0 picks a free one)",
+      "Port on 127.0.0.1 where the edge (or service2 published directly) listens (unset: what runs; 8080 on a first deploy; 0 picks a free one)",
     valueHint: "port",
   },
   env_file_service1: { type: "string", description: "Extra KEY=VALUE settings for service1", valueHint: "file" },
@@ -155,6 +157,7 @@ export default defineCommand({
         problems.push(`--from_archive=${JSON.stringify(values.from_archive)}: no such directory`);
     }
     const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems) ?? 1;
+    const replicasService2 = service2ReplicasFrom(values, target.kind, problems);
     const port =
       integer(
         "port",
@@ -206,6 +209,8 @@ export default defineCommand({
       project: common.project,
       versions,
       replicas,
+      replicasService2,
+      edge: !values.publish_service2_directly,
       port: target.kind === "compose" ? port : 0,
       registry,
       archiveDir,

@@ -44,6 +44,12 @@ export async function status(target: Target, ctx: TargetContext, json: boolean):
       }
     }
   }
+  const edge = report.edge as ServiceStatus | null | undefined;
+  if (edge) {
+    ctx.io.stdout(
+      `edge: ${edge.health}  version ${edge.version ?? "-"}  image ${edge.image ?? "-"}  digest ${edge.digest ?? "-"}  url ${edge.url ?? "-"}\n`,
+    );
+  }
   if (journal?.interrupted) ctx.io.stdout(`interrupted deploy: ${journal.interrupted}; ${journal.fix ?? ""}\n`);
   if (journal?.inProgress) ctx.io.stdout(`deploy in progress: ${journal.inProgress}\n`);
 }
@@ -54,7 +60,7 @@ function table(entries: HistoryEntry[]): string {
     e.action,
     e.result,
     `service1 ${e.versions.service1} x${e.params.service1.replicas}`,
-    `service2 ${e.versions.service2}`,
+    `service2 ${e.versions.service2} x${e.params.service2.replicas}${e.params.service2.edge ? " +edge" : ""}`,
     `${(e.durationMs / 1000).toFixed(1)}s`,
     e.left ? `${e.message ?? ""} [left: ${e.left}]` : (e.message ?? ""),
   ]);

@@ -1,9 +1,11 @@
 import { ValueErrorType } from "@sinclair/typebox/errors";
 import { type AnyElysia, Elysia, t, type ValidationError } from "elysia";
 import type { BuildInfo } from "./build-info";
-import { errorBody, HttpError } from "./errors";
+import { errorBody } from "./errors";
+import { clip, pathOf, REQUEST_ID_HEADER, RequestLane, SECURITY_HEADERS } from "./lane";
 import type { Logger } from "./logger";
-import { createHttpMetrics, type HttpMetrics, UNMATCHED_ROUTE } from "./metrics";
+import { HttpMetrics, Metrics } from "./metrics";
+import { nativeRoute } from "./native";
 import { buildDocument, OPENAPI_PATH, operation } from "./openapi";
 
 /** Readiness as `/readyz` reports it; `serve` moves it along. */
@@ -18,23 +20,25 @@ export interface ServiceAppOptions {
   maxBodyBytes: number;
   lifecycle?: Lifecycle;
   /** Pass one in to register the service's own metrics beside the HTTP ones. */
-  metrics?: HttpMetrics;
+  metrics?: Metrics;
+  /**
+   * Hot GET routes (static paths, a JSON response schema, a query of strings at most) to
+   * answer from Bun's route table through the native lane once the app listens (see native.ts).
+   * Their handlers get a NativeContext: request, requestId, query, set, path, route, log, startedAt.
+   */
+  nativeRoutes?: readonly string[];
 }
 
-const REQUEST_ID_HEADER = "x-request-id";
-/** Ids of other callers whose requests a caller (service2) folded into this one; logged beside ours. */
-const JOINED_REQUEST_IDS_HEADER = "x-joined-request-ids";
-const MAX_JOINED_HEADER_LENGTH = 16_384;
-/** Accept a caller's id only if it is short and harmless to log and forward. */
-const VALID_REQUEST_ID = /^[\w.:-]{1,128}$/;
+/** Bun route handlers per path and method, as Elysia merges them from `serve.routes`. */
+type NativeRoutes = Record<string, Record<string, (request: Request) => Response | Promise<Response>>>;
 
-const SECURITY_HEADERS = {
-  "x-content-type-options": "nosniff",
-  "x-frame-options": "DENY",
-  "referrer-policy": "no-referrer",
-  "cross-origin-resource-policy": "same-origin",
-  "cache-control": "no-store",
-};
+/** What `listen` needs to put the native routes in place once every route is declared. */
+const nativeSetups = new WeakMap<AnyElysia, () => void>();
+
+/** Fills in the app's native routes (call once every route is declared, before `app.listen`). */
+export function prepareNativeRoutes(app: AnyElysia): void {
+  nativeSetups.get(app)?.();
+}
 
 export const ErrorSchema = t.Object(
   { error: t.Object({ code: t.String(), message: t.String() }) },
@@ -52,13 +56,6 @@ export const VersionSchema = t.Object(
 );
 
 const StatusSchema = t.Object({ status: t.Literal("ok") }, { description: "The process runs." });
-
-/** Probes and scrapes arrive every few seconds from machines: their successes log at debug. */
-const PROBES = new Set(["/healthz", "/readyz", "/_/health", "/metrics"]);
-
-function clip(text: string, max = 200): string {
-  return text.length > max ? `${text.slice(0, max)}…` : text;
-}
 
 /** What a value is, for "got …" in a validation message; long strings are described, not echoed. */
 function describeValue(value: unknown): string {
@@ -130,29 +127,34 @@ function describeValidation(error: Readonly<ValidationError>): string {
 /**
  * The base every service builds on: request ids, access logs, metrics, the error shape, the body
  * limit, security headers, ops routes and the OpenAPI document. Hooks are global so they cover
- * the routes a service adds after it.
+ * the routes a service adds after it; routes named in `nativeRoutes` get the same from the native
+ * lane instead.
  */
 export function createServiceApp(options: ServiceAppOptions) {
   const { info, logger, maxBodyBytes } = options;
   const lifecycle = options.lifecycle ?? { state: "ready" };
-  const metrics = options.metrics ?? createHttpMetrics(info.service);
+  const metrics = options.metrics ?? new Metrics(info.service);
+  const lane = new RequestLane(logger, new HttpMetrics(metrics), maxBodyBytes);
   // Filled in once the app exists: the 405 check needs every route, including the service's own.
   let knownRoutes: () => readonly { method: string; path: string }[] = () => [];
   // Built on first request, once the service has added its own routes.
-  let document: string | undefined;
+  let document: Promise<string> | undefined;
   let self: () => AnyElysia = () => {
     throw new Error("the app is not built yet");
   };
+  const nativeRoutes: NativeRoutes = {};
 
   // The runtime answers a bare 413 for bodies over its cap before any hook runs. Declared lengths are
   // checked against the real limit in onRequest (JSON 413); the cap, at twice that, only stops
   // chunked bodies that declare nothing.
   // standardHostname: false makes Elysia find the path after "http://" rather than at a fixed
   // offset, so a short Host header (`Host: s1`) can no longer shift or replace the routed path.
+  // Elysia merges `serve.routes` over its own route table when it listens: that is where the
+  // native routes go (prepareNativeRoutes fills the object in).
   const app = new Elysia({
     normalize: false,
     handler: { standardHostname: false },
-    serve: { maxRequestBodySize: maxBodyBytes * 2 },
+    serve: { maxRequestBodySize: maxBodyBytes * 2, routes: nativeRoutes },
   })
     .headers(SECURITY_HEADERS)
     .decorate("requestId", "")
@@ -160,15 +162,19 @@ export function createServiceApp(options: ServiceAppOptions) {
     .decorate("log", logger)
     .onRequest((ctx) => {
       ctx.startedAt = performance.now();
-      const incoming = ctx.request.headers.get(REQUEST_ID_HEADER);
-      const requestId = incoming && VALID_REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID();
+      const requestId = lane.requestId(ctx.request);
       ctx.requestId = requestId;
       ctx.set.headers[REQUEST_ID_HEADER] = requestId;
-
-      const length = Number(ctx.request.headers.get("content-length") ?? 0);
-      if (length > maxBodyBytes) {
-        ctx.set.status = 413;
-        return errorBody("BODY_TOO_LARGE", `request body is ${length} bytes; the limit is ${maxBodyBytes}`);
+      const oversize = lane.oversize(ctx.request);
+      if (oversize) {
+        // Elysia runs no after-response hook for an answer given here: count and log it now.
+        const { request } = ctx;
+        const path = pathOf(request.url);
+        const route = knownRoutes().find((known) => known.method === request.method && known.path === path);
+        const { method } = request;
+        lane.finish(request, method, lane.series(method, route?.path), path, oversize.status, ctx.startedAt, requestId);
+        ctx.set.status = oversize.status;
+        return oversize.body;
       }
     })
     .onError({ as: "global" }, ({ code, error, set, request, path, requestId }) => {
@@ -189,43 +195,27 @@ export function createServiceApp(options: ServiceAppOptions) {
           return errorBody("NOT_FOUND", `no route for ${request.method} ${clip(path)}`);
         }
         case "VALIDATION":
+          if (error.type === "response") break;
           set.status = 400;
           return errorBody("INVALID_REQUEST", describeValidation(error));
         case "PARSE":
           set.status = 400;
           return errorBody("INVALID_BODY", "the request body is not valid JSON");
       }
-      if (error instanceof HttpError) {
-        set.status = error.status;
-        return errorBody(error.code, error.message);
-      }
-      logger.error({ requestId, err: error }, "unhandled error");
-      set.status = 500;
-      return errorBody("INTERNAL", "internal error; see the service log for this request id");
+      const failure = lane.failure(error, requestId);
+      set.status = failure.status;
+      return failure.body;
     })
     .onAfterResponse({ as: "global" }, ({ request, route, path, set, requestId, startedAt }) => {
-      const seconds = (performance.now() - startedAt) / 1000;
       const status = typeof set.status === "number" ? set.status : 200;
-      metrics.observe(request.method, route || UNMATCHED_ROUTE, status, seconds);
-      const entry: Record<string, unknown> = {
-        requestId,
-        method: request.method,
-        path: clip(path),
-        status,
-        ms: Math.round(seconds * 1e4) / 10,
-      };
-      const joined = request.headers.get(JOINED_REQUEST_IDS_HEADER);
-      if (joined && joined.length <= MAX_JOINED_HEADER_LENGTH) {
-        entry.joinedRequestIds = joined.split(",").filter((id) => VALID_REQUEST_ID.test(id));
-      }
-      if (PROBES.has(path) && status < 400) logger.debug(entry, "request");
-      else logger.info(entry, "request");
+      const { method } = request;
+      lane.finish(request, method, lane.series(method, route), path, status, startedAt, requestId);
     })
     .get(
       OPENAPI_PATH,
       ({ set }) => {
         set.headers["content-type"] = "application/json";
-        document ??= JSON.stringify(buildDocument(self(), info, options.description));
+        document ??= buildDocument(self(), info, options.description).then((built) => JSON.stringify(built));
         return document;
       },
       { detail: { hide: true } },
@@ -282,10 +272,10 @@ export function createServiceApp(options: ServiceAppOptions) {
     })
     .get(
       "/metrics",
-      async () =>
-        new Response(await metrics.registry.metrics(), {
-          headers: { "content-type": metrics.registry.contentType },
-        }),
+      async () => {
+        const { contentType, text } = await metrics.scrape();
+        return new Response(text, { headers: { "content-type": contentType } });
+      },
       {
         detail: operation({
           operationId: "getMetrics",
@@ -302,5 +292,10 @@ export function createServiceApp(options: ServiceAppOptions) {
     );
   knownRoutes = () => app.routes;
   self = () => app;
+  nativeSetups.set(app, () => {
+    for (const path of options.nativeRoutes ?? []) {
+      nativeRoutes[path] = { GET: nativeRoute({ app, path, lane, logger }) };
+    }
+  });
   return app;
 }

@@ -1,4 +1,3 @@
-import { toOpenAPISchema } from "@elysiajs/openapi";
 import type { AnyElysia } from "elysia";
 import type { OpenAPIV3_1 } from "openapi-types";
 import type { BuildInfo } from "./build-info";
@@ -172,8 +171,12 @@ function documentOperation(): Operation {
   };
 }
 
-/** Builds the whole document from the app's routes (call once every route is registered). */
-export function buildDocument(app: AnyElysia, info: BuildInfo, description: string): Document {
+/**
+ * Builds the whole document from the app's routes (call once every route is registered). The
+ * plugin is loaded here, on the first request for the document, not at start-up.
+ */
+export async function buildDocument(app: AnyElysia, info: BuildInfo, description: string): Promise<Document> {
+  const { toOpenAPISchema } = await import("@elysiajs/openapi");
   const generated = toOpenAPISchema(app, { methods: ["options", "head"] }, undefined, undefined, OPENAPI_VERSION);
   const paths = generated.paths as Record<string, Record<string, Operation>>;
   paths[OPENAPI_PATH] = { get: documentOperation() };

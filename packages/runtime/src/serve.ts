@@ -2,7 +2,7 @@ import type { Static, TObject } from "@sinclair/typebox";
 import type { AnyElysia } from "elysia";
 import { type BuildInfo, readBuildInfo } from "./build-info";
 import { ConfigError, loadConfig } from "./config";
-import type { Lifecycle } from "./http";
+import { type Lifecycle, prepareNativeRoutes } from "./http";
 import { createLogger, type Logger } from "./logger";
 import type { baseSettings } from "./settings";
 
@@ -22,8 +22,18 @@ export interface ServiceDefinition<S extends TObject> {
   createApp(context: ServiceContext<Static<S>>): AnyElysia;
 }
 
-function flush(logger: Logger): Promise<void> {
-  return new Promise((resolve) => logger.flush(() => resolve()));
+export interface ListenOptions {
+  port: number;
+  hostname: string;
+}
+
+/** Starts serving: the native routes first, then Elysia's listener (which takes them in). */
+export function listen(app: AnyElysia, options: ListenOptions): Bun.Server<unknown> {
+  prepareNativeRoutes(app);
+  app.listen(options);
+  const server = app.server;
+  if (!server) throw new Error("the HTTP server did not start");
+  return server;
 }
 
 /**
@@ -42,9 +52,7 @@ export async function runService<S extends TObject>(
     const lifecycle: Lifecycle = { state: "starting" };
     const app = definition.createApp({ config, logger, lifecycle, info });
 
-    app.listen({ port: base.PORT, hostname: base.HOST });
-    const server = app.server;
-    if (!server) throw new Error("the HTTP server did not start");
+    const server = listen(app, { port: base.PORT, hostname: base.HOST });
     lifecycle.state = "ready";
     logger.info({ port: server.port, host: base.HOST, commit: info.commit }, "listening");
 
@@ -66,7 +74,7 @@ export async function runService<S extends TObject>(
       // The last responses' after-response hooks (access log, metrics) run just after they are sent.
       await new Promise((resolve) => setImmediate(resolve));
       logger.info("stopped");
-      await flush(logger);
+      await logger.flush();
       process.exit(0);
     };
     process.on("SIGTERM", () => void drain("SIGTERM"));

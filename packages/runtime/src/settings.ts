@@ -1,10 +1,11 @@
 import { setting } from "./config";
+import { LOG_LEVELS } from "./logger";
 
 /** Settings every service has. Each service spreads these into its own schema. */
 export const baseSettings = {
   PORT: setting.port({ default: 8080, description: "TCP port the HTTP server listens on." }),
   HOST: setting.hostname({ default: "0.0.0.0", description: "Address the HTTP server binds to." }),
-  LOG_LEVEL: setting.oneOf(["fatal", "error", "warn", "info", "debug", "trace", "silent"], {
+  LOG_LEVEL: setting.oneOf(LOG_LEVELS, {
     default: "info",
     description: "Lowest level written to stdout; access logs are `info`.",
   }),

@@ -1,26 +1,30 @@
-import { Writable } from "node:stream";
 import type { BuildInfo } from "./build-info";
-import { createLogger, type Logger } from "./logger";
+import { createLogger, type LineSink, type Logger } from "./logger";
+
+/** A sink that keeps every line, for tests that check what was logged. */
+export class MemorySink implements LineSink {
+  private readonly written: string[] = [];
+
+  write(text: string): void {
+    this.written.push(text);
+  }
+
+  async flush(): Promise<void> {}
+
+  lines(): Record<string, unknown>[] {
+    return this.written
+      .join("")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => JSON.parse(line));
+  }
+}
 
 /** A logger whose JSON lines land in an array, for tests that check what was logged. */
 export function captureLogger(service = "test"): { logger: Logger; lines: () => Record<string, unknown>[] } {
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      raw.push(chunk.toString());
-      done();
-    },
-  });
-  const logger = createLogger({ service, version: "0.0.0-test", level: "info", destination: sink });
-  return {
-    logger,
-    lines: () =>
-      raw
-        .join("")
-        .split("\n")
-        .filter(Boolean)
-        .map((line) => JSON.parse(line)),
-  };
+  const sink = new MemorySink();
+  const logger = createLogger({ service, version: "0.0.0-test", level: "info", sink });
+  return { logger, lines: () => sink.lines() };
 }
 
 export function testBuildInfo(service: string): BuildInfo {

@@ -45,8 +45,9 @@ export function sourceWithRelease(repo: string, dir = mkdtempSync(join(tmpdir(),
   const target = Bun.file(readme).size > 0 ? readme : main;
   writeFileSync(target, `${readFileSync(target, "utf8")}\n`);
   git(["commit", "--quiet", "--all", "--message", "fix(service2): a change for the parity test to release"], source);
-  // The workflows fetch and push main: the source's HEAD is main, whatever this checkout's branch.
-  git(["branch", "--force", "main", "HEAD"], source);
+  // The workflows fetch and push main: the source's HEAD is main, whatever this checkout's branch
+  // (`checkout -B` also works when the clone already has main checked out, as CI's clone of main does).
+  git(["checkout", "--quiet", "-B", "main", "HEAD"], source);
   return source;
 }
 

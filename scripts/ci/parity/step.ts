@@ -17,13 +17,14 @@ const INSTALL_TOOLS_SCRIPT = "scripts/ci/install-tools.ts";
 /** Generous hang guard for one step (a cold `bun install` on a busy machine). */
 const STEP_TIMEOUT_MS = 10 * 60_000;
 
-/** The tools a step's `bun scripts/ci/install-tools.ts [--for=…]` call installs (none for --check/--dry-run). */
+/** The tools a step's `bun scripts/ci/install-tools.ts [--for=…] [--cli=…]` call installs (none for --check/--dry-run). */
 function installedByScript(parsed: ScriptCommands, workspace: string): InstalledTool[] {
   return parsed.commands.flatMap((c) => {
     if (c.name !== "bun" || c.args[0] !== INSTALL_TOOLS_SCRIPT) return [];
     if (c.args.some((a) => a === "--check" || a === "--dry-run")) return [];
     const filters = c.args.filter((a) => a.startsWith("--for=")).map((a) => a.slice("--for=".length));
-    return toolsFor(filters, workspace);
+    const subcommands = c.args.filter((a) => a.startsWith("--cli=")).map((a) => a.slice("--cli=".length));
+    return toolsFor(filters, workspace, subcommands);
   });
 }
 
