@@ -56,7 +56,12 @@ export function fileFlags(
   const given = new Set(
     argv
       .filter((token) => token.startsWith("--"))
-      .map((token) => table.long.get(flagKey(token.slice(2).split("=")[0] ?? ""))?.name)
+      .map((token) => {
+        const name = token.slice(2).split("=")[0] ?? "";
+        const flag =
+          table.long.get(flagKey(name)) ?? (/^no[-_]/i.test(name) ? table.long.get(flagKey(name.slice(3))) : undefined);
+        return flag?.name;
+      })
       .filter((name) => name !== undefined),
   );
   const flags: string[] = [];
@@ -76,7 +81,7 @@ export function fileFlags(
     if (flag.def.type === "boolean") {
       if (typeof value !== "boolean")
         problems.push(`${where}: ${key} is a switch; use true or false, got ${JSON.stringify(value)}`);
-      else if (value) flags.push(`--${flag.name}`);
+      else flags.push(value ? `--${flag.name}` : `--${flag.name}=false`);
       continue;
     }
     if (typeof value !== "string" && typeof value !== "number") {

@@ -130,12 +130,12 @@ export async function runCommand(
     if (fromFile.problems.length > 0) {
       throw new UsageError(fromFile.problems, 'fix the deploy file; docs/deploy.md, "The deploy file", shows its keys');
     }
-    const { values, problems } = parseFlags(command.args, [...fromFile.flags, ...argv]);
+    const { values, given, problems } = parseFlags(command.args, [...fromFile.flags, ...argv]);
     if (problems.length > 0) {
       throw new UsageError(problems, `run "bun ${PROGRAM} ${command.name} --help" for the flags`);
     }
     try {
-      await command.run(command.options(values, io), io);
+      await command.run(command.options(values, io, given), io);
     } catch (error) {
       if (file === undefined || !(error instanceof UsageError)) throw error;
       throw new UsageError(error.problems, `values not on the command line came from the deploy file ${file}`);

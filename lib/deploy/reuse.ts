@@ -6,12 +6,17 @@
  */
 import { SERVICES, type ServiceName } from "../services";
 import type { LastGood } from "./history";
-import { DEFAULT_LIMITS, type Plan, type ServicePlan, type ServiceState, sortKeys } from "./plan";
+import { DEFAULT_LIMITS, EDGE_PENDING, type Plan, type ServicePlan, type ServiceState, sortKeys } from "./plan";
 
 /** Which fields the command line (or deploy file) set; everything else is "unspecified". */
 export interface Given {
   versions: Record<ServiceName, boolean>;
+  /** service1's replica count. */
   replicas: boolean;
+  /** service2's replica count (--replicas_service2). */
+  replicasService2: boolean;
+  /** Whether the edge runs in front of service2 (--publish_service2_directly, either way). */
+  edge: boolean;
   port: boolean;
   /** Setting keys given per service (flags or an env file). */
   env: Record<ServiceName, readonly string[]>;
@@ -21,6 +26,8 @@ export interface Given {
 export const NOTHING_GIVEN: Given = {
   versions: { service1: false, service2: false },
   replicas: false,
+  replicasService2: false,
+  edge: false,
   port: false,
   env: { service1: [], service2: [] },
   limits: { memory: false, cpus: false },
@@ -29,7 +36,9 @@ export const NOTHING_GIVEN: Given = {
 /**
  * The plan with every unspecified field taken from what runs (`previous`). A service that never
  * ran (or was taken down) keeps the plan's defaults. Unspecified versions reuse the very image
- * that runs (pinned: nothing is built or pulled for them).
+ * that runs (pinned: nothing is built or pulled for them). On Compose the edge in front of service2
+ * is kept or left out as it runs; a kept edge keeps its image too (pinned, like a version), while
+ * one the flags ask for again is assembled from the local Caddy.
  */
 export function reuseRunning(plan: Plan, given: Given, previous: LastGood): Plan {
   const services = { ...plan.services };
@@ -42,11 +51,16 @@ export function reuseRunning(plan: Plan, given: Given, previous: LastGood): Plan
       const value = planned.env[key];
       if (value !== undefined) env[key] = value;
     }
+    const replicasGiven = service === "service1" ? given.replicas : given.replicasService2;
     const next: ServicePlan = {
       ...planned,
-      replicas: given.replicas || service !== "service1" ? planned.replicas : running.replicas,
+      replicas: replicasGiven ? planned.replicas : running.replicas,
       env: sortKeys(env),
     };
+    if (service === "service2" && plan.target === "compose" && !given.edge) {
+      delete next.edge;
+      if (running.edge) next.edge = { ...running.edge };
+    }
     if (planned.limits) {
       next.limits = {
         memory: given.limits.memory ? planned.limits.memory : (running.limits?.memory ?? planned.limits.memory),
@@ -70,7 +84,10 @@ export function reuseRunning(plan: Plan, given: Given, previous: LastGood): Plan
 export type Value = string | number | null;
 
 export interface Change {
-  /** `version`, `image`, `digest`, `replicas`, `memory`, `cpus`, or `env.NAME`. */
+  /**
+   * `version`, `image`, `digest`, `replicas`, `memory`, `cpus`, `env.NAME`, or for service2 on
+   * Compose `edge` (`on`: the edge owns the port; `off`: service2 publishes it) and `edge.image`.
+   */
   field: string;
   from: Value;
   to: Value;
@@ -112,7 +129,17 @@ function resolveNote(s: ServicePlan): string | null {
   }
 }
 
-function serviceDiff(running: ServiceState | null, planned: ServicePlan): ServiceDiff {
+const EDGE_ASSEMBLED = "the edge image is assembled from the local Caddy; unchanged if identical";
+
+/** service2 on Compose: whether the edge runs in front of it, and which image when that is pinned. */
+function edgeChanges(was: ServiceState | null, planned: ServicePlan, compare: (f: string, a: Value, b: Value) => void) {
+  compare("edge", was ? (was.edge ? "on" : "off") : null, planned.edge ? "on" : "off");
+  if (was?.edge && planned.edge && planned.edge.image !== EDGE_PENDING) {
+    compare("edge.image", was.edge.image, planned.edge.image);
+  }
+}
+
+function serviceDiff(running: ServiceState | null, planned: ServicePlan, withEdge: boolean): ServiceDiff {
   const changes: Change[] = [];
   const compare = (field: string, from: Value, to: Value) => {
     if (from !== to) changes.push({ field, from, to });
@@ -129,14 +156,21 @@ function serviceDiff(running: ServiceState | null, planned: ServicePlan): Servic
     compare("memory", before?.memory ?? null, planned.limits.memory);
     compare("cpus", before?.cpus ?? null, planned.limits.cpus);
   }
-  const resolve = was ? resolveNote(planned) : null;
+  if (withEdge) edgeChanges(was, planned, compare);
+  const notes = was
+    ? [resolveNote(planned), withEdge && planned.edge?.image === EDGE_PENDING ? EDGE_ASSEMBLED : null]
+    : [];
+  const resolve = notes.filter((note) => note !== null).join("; ") || null;
   return { changes, resolve };
 }
 
 /** What `plan` changes from what runs (`previous`, the last good history entry). */
 export function diffPlan(previous: LastGood, plan: Plan): PlanDiff {
   const services = {} as Record<ServiceName, ServiceDiff>;
-  for (const service of SERVICES) services[service] = serviceDiff(previous.states[service], plan.services[service]);
+  for (const service of SERVICES) {
+    const withEdge = plan.target === "compose" && service === "service2";
+    services[service] = serviceDiff(previous.states[service], plan.services[service], withEdge);
+  }
   const port =
     previous.port === plan.port
       ? null

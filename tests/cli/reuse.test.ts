@@ -239,3 +239,93 @@ describe("the diff as text", () => {
     );
   });
 });
+
+describe("the edge in front of service2 (Compose) is kept or left out as it runs", () => {
+  const EDGE = { image: "timekit/edge:2.6.2-abc", digest: `sha256:${"e".repeat(64)}` };
+  /** RECORDED with the edge in front of three service2 replicas. */
+  function edgeProject(): string {
+    const project = recordedProject();
+    const behindEdge = {
+      ...RECORDED,
+      params: { ...RECORDED.params, service2: { ...RECORDED.params.service2, replicas: 3, edge: EDGE } },
+    };
+    writeFileSync(join(stateDir, project, "history.jsonl"), `${JSON.stringify(behindEdge)}\n`);
+    return project;
+  }
+  const edgeChanges = (diff: DiffJson) =>
+    changes(diff).filter((c) => ["edge", "edge.image", "replicas"].includes((c as { field: string }).field));
+
+  test("no flags: the edge runs on with the image it runs, service2's replicas kept, nothing to change", async () => {
+    const { plan, diff } = await dryRun([], edgeProject());
+    expect(plan.services.service2.edge).toEqual(EDGE);
+    expect(plan.services.service2.replicas).toBe(3);
+    expect(diff.empty).toBe(true);
+  });
+
+  test("no flags on a stack without the edge: still none", async () => {
+    const { plan, diff } = await dryRun([]);
+    expect(plan.services.service2.edge).toBeUndefined();
+    expect(diff.empty).toBe(true);
+  });
+
+  test("--replicas_service2 given: only service2's replicas change, the edge stays", async () => {
+    const { plan, diff } = await dryRun(["--replicas_service2=2"], edgeProject());
+    expect(plan.services.service2.edge).toEqual(EDGE);
+    expect(edgeChanges(diff)).toEqual([{ service: "service2", field: "replicas", from: 3, to: 2 }]);
+  });
+
+  test("--no-publish_service2_directly on a stack without the edge: the diff shows the edge coming", async () => {
+    const { plan, diff } = await dryRun(["--no-publish_service2_directly"]);
+    expect(plan.services.service2.edge?.image).toBe("edge:pending");
+    expect(edgeChanges(diff)).toEqual([{ service: "service2", field: "edge", from: "off", to: "on" }]);
+    expect(diff.services.service2.resolve).toContain("the edge image is assembled from the local Caddy");
+  });
+
+  test("--publish_service2_directly with --replicas_service2=1 drops the edge, both shown", async () => {
+    const { plan, diff } = await dryRun(["--publish_service2_directly", "--replicas_service2=1"], edgeProject());
+    expect(plan.services.service2.edge).toBeUndefined();
+    expect(edgeChanges(diff)).toEqual([
+      { service: "service2", field: "replicas", from: 3, to: 1 },
+      { service: "service2", field: "edge", from: "on", to: "off" },
+    ]);
+  });
+
+  test("--reset: the edge again and one service2 replica", async () => {
+    const { plan, diff } = await dryRun(["--reset"], edgeProject());
+    expect(plan.services.service2.edge?.image).toBe("edge:pending");
+    expect(plan.services.service2.replicas).toBe(1);
+    expect(edgeChanges(diff)).toContainEqual({ service: "service2", field: "replicas", from: 3, to: 1 });
+    const direct = await dryRun(["--reset"]);
+    expect(edgeChanges(direct.diff)).toContainEqual({ service: "service2", field: "edge", from: "off", to: "on" });
+  });
+
+  test.each([
+    [
+      "--publish_service2_directly while three replicas run behind the edge",
+      ["--publish_service2_directly"],
+      edgeProject,
+      "--publish_service2_directly leaves one service2 container owning the port, and service2 runs 3 replicas now; add --replicas_service2=1",
+    ],
+    [
+      "--replicas_service2=2 while service2 runs published directly",
+      ["--replicas_service2=2"],
+      recordedProject,
+      "--replicas_service2=2 needs the edge, and service2 runs published directly now; add --no-publish_service2_directly to put the edge in front of it again",
+    ],
+  ])("%s: exit 2 naming what to add", async (_name, args, project, message) => {
+    const r = await run(["--dry-run", `--project=${project()}`, ...args], { TIMEKIT_STATE_DIR: stateDir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+
+  test("the text diff names the edge", async () => {
+    const r = await run(
+      ["--dry-run", `--project=${edgeProject()}`, "--publish_service2_directly", "--replicas_service2=1"],
+      {
+        TIMEKIT_STATE_DIR: stateDir,
+      },
+    );
+    expect(r.code).toBe(0);
+    expect(r.stdout.split("\n")[2]).toBe("  service2: replicas 3 → 1; edge on → off");
+  });
+});

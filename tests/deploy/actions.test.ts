@@ -17,8 +17,9 @@ import { up } from "../../lib/deploy/actions/up";
 import { entryFromState, History, type LastGood } from "../../lib/deploy/history";
 import { InterruptGuard } from "../../lib/deploy/interrupt";
 import { Journal, type Phase, type StepRecord } from "../../lib/deploy/journal";
-import { type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
+import { EDGE_PENDING, type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
 import { Progress } from "../../lib/deploy/progress";
+import { NOTHING_GIVEN } from "../../lib/deploy/reuse";
 import { DeployError, ExitCode, GateFailed } from "../../lib/errors";
 import type { Io } from "../../lib/io";
 import { perService, type ServiceName } from "../../lib/services";
@@ -98,11 +99,18 @@ function fakeTarget(dir: string, script: Script) {
       if (script.resolveFails) throw new DeployError("no such tag");
       return {
         ...plan,
-        services: perService((s) => ({
-          ...plan.services[s],
-          image: `${plan.services[s].image}-pinned`,
-          digest: "sha256:1",
-        })),
+        services: perService((s) => {
+          const { edge, ...service } = plan.services[s];
+          return {
+            ...service,
+            image: `${service.image}-pinned`,
+            digest: "sha256:1",
+            // As ComposeTarget does: a pending edge is assembled, a pinned one kept.
+            ...(edge
+              ? { edge: edge.image === EDGE_PENDING ? { image: "timekit/edge:test", digest: "sha256:e" } : edge }
+              : {}),
+          };
+        }),
       };
     },
     steps: async () => (script.together ? [["service1", "service2"]] : [["service1"], ["service2"]]),
@@ -446,13 +454,7 @@ test("rollback with nothing recorded and no platform revisions: exit 1", async (
 });
 
 describe("an empty diff (apply)", () => {
-  const given = {
-    versions: { service1: false, service2: false },
-    replicas: false,
-    port: false,
-    env: { service1: [], service2: [] },
-    limits: { memory: false, cpus: false },
-  };
+  const given = NOTHING_GIVEN;
   const healthy = (
     state: Record<ServiceName, ServiceState | null>,
     override: Partial<Record<ServiceName, object>> = {},
@@ -467,7 +469,13 @@ describe("an empty diff (apply)", () => {
         url: null,
         ...override[s],
       })),
+      edge: edgeRow(state.service2?.edge),
     }) as Awaited<ReturnType<Target["status"]>>;
+  /** The edge's status row as the Compose target reports it for the recorded edge. */
+  const edgeRow = (edge: { image: string; digest: string | null } | undefined) =>
+    edge
+      ? { version: "2.6.2", image: edge.image, digest: edge.digest, replicas: 1, health: "healthy", url: null }
+      : null;
 
   async function deployed() {
     const dir = fresh();
@@ -505,6 +513,18 @@ describe("an empty diff (apply)", () => {
     );
     expect(calls).toContain("preflight");
     expect(await new History(dir).read()).toHaveLength(2);
+  });
+
+  test("the recorded edge not running: it says so and deploys to put it right", async () => {
+    const { dir, previous } = await deployed();
+    const { target, calls } = fakeTarget(dir, {});
+    target.status = async () => ({ ...healthy(previous.states), edge: null });
+    const notes: string[] = [];
+    const io: Io = { stdout: () => {}, stderr: (t) => void notes.push(t), env: {}, tty: false };
+    const ctx: TargetContext = { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, false), io };
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock });
+    expect(notes.join("")).toContain("what runs differs from the record (the recorded edge does not run)");
+    expect(calls).toContain("preflight");
   });
 
   test("a journal left by a killed deploy: no shortcut, the deploy repairs it", async () => {

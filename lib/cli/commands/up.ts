@@ -15,7 +15,7 @@ import { perService, type ServiceName } from "../../services";
 import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
 import { defineCommand } from "../command";
-import { edgeArgs, service2ReplicasFrom } from "../edge-flags";
+import { edgeArgs, edgeReuseProblems, service2ReplicasFrom } from "../edge-flags";
 import {
   type Common,
   check,
@@ -145,7 +145,7 @@ export default defineCommand({
   name: "up",
   description: "Deploy both services (the default command); exits 0 once both pass the health gate",
   args: upArgs,
-  options(values, io): UpOptions {
+  options(values, io, flagsGiven): UpOptions {
     const problems: Problems = [];
     const target = targetFrom(values, io, problems);
     const common = commonFrom(values, io, problems);
@@ -229,6 +229,8 @@ export default defineCommand({
     const given: Given = {
       versions: perService((service) => values[`version_${service}`] !== undefined),
       replicas: values.additional_param_1 !== undefined || values.replicas_service1 !== undefined,
+      replicasService2: values.replicas_service2 !== undefined,
+      edge: flagsGiven.has("publish_service2_directly"),
       port: values.port !== undefined,
       env: perService((service) => Object.keys(env[service])),
       limits: { memory: values.mem_limit !== undefined, cpus: values.cpus !== undefined },
@@ -249,6 +251,9 @@ export default defineCommand({
     const ctx = contextFor(options.common, io);
     const target = await openTarget(options.target, ctx);
     const { apply } = await import("../../deploy/actions/apply");
-    await apply(target, ctx, { ...options, check: (plan) => check(renderProblems(plan, options.target)) });
+    await apply(target, ctx, {
+      ...options,
+      check: (plan) => check([...edgeReuseProblems(plan, options.given), ...renderProblems(plan, options.target)]),
+    });
   },
 });

@@ -6,7 +6,7 @@
 import { perService, SERVICES } from "../../services";
 import type { Target, TargetContext } from "../../targets/target";
 import type { LastGood } from "../history";
-import type { Plan, ServiceState } from "../plan";
+import type { Plan, ServiceState, ServiceStatus } from "../plan";
 import { describeDiff, diffPlan, type Given, reuseRunning } from "../reuse";
 import { type LockOptions, stateFiles, up } from "./up";
 
@@ -66,6 +66,7 @@ export async function nothingToChange(target: Target, ctx: TargetContext, previo
     }
     return [];
   });
+  differs.push(...edgeDiffers(previous, report.edge as ServiceStatus | null | undefined));
   if (differs.length > 0) {
     ctx.progress.note(`what runs differs from the record (${differs.join("; ")}); deploying to put it right`);
     return false;
@@ -73,4 +74,14 @@ export async function nothingToChange(target: Target, ctx: TargetContext, previo
   const running = perService((service) => previous.states[service] as ServiceState);
   ctx.io.stdout(`nothing to change: ${await target.summary(running)} runs as recorded\n`);
   return true;
+}
+
+/** The edge in front of service2 as recorded against what runs (Compose; other targets have none). */
+function edgeDiffers(previous: LastGood, edge: ServiceStatus | null | undefined): string[] {
+  const recorded = previous.states.service2?.edge;
+  if (!recorded) return edge ? ["an edge runs that the record leaves out"] : [];
+  if (!edge) return ["the recorded edge does not run"];
+  if (edge.health !== "healthy") return [`the edge is ${edge.health}`];
+  if (edge.image !== recorded.image) return [`the edge runs ${edge.image ?? "nothing"}, recorded ${recorded.image}`];
+  return [];
 }
