@@ -208,13 +208,9 @@ function sourceText(s: ServicePlan): string {
     case "build":
       return "build from the working tree";
     case "registry":
-      return isLine(s.version)
-        ? `pull the newest ${s.version}.x release from ${s.source.registry}`
-        : `pull from ${s.source.registry}`;
+      return `pull ${isLine(s.version) ? `the newest ${s.version}.x release ` : ""}from ${s.source.registry}`;
     case "archive":
-      return isLine(s.version)
-        ? `load the newest ${s.name}-${s.version}.x.tar.gz from ${s.source.dir}`
-        : `load ${s.name}-${s.version}.tar.gz from ${s.source.dir}`;
+      return `load ${isLine(s.version) ? `the newest ${s.name}-${s.version}.x` : `${s.name}-${s.version}`}.tar.gz from ${s.source.dir}`;
     case "local":
       return "use the local image";
     case "pinned":

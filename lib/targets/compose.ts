@@ -23,28 +23,19 @@ import {
 } from "../deploy/plan";
 import { StateDir } from "../deploy/state-dir";
 import { DeployError, ExitCode } from "../errors";
-import { containersLabelled, inspectContainers, inspectImage, requireEngine, retireContainers } from "../images/docker";
+import { inspectImage, requireEngine, retireContainers } from "../images/docker";
 import { ensureEdgeImage } from "../images/edge";
 import { resolveImage } from "../images/resolve";
 import { DEFAULT_PORT } from "../limits";
 import { perService, SERVICES, type ServiceName } from "../services";
 import { composeArgv } from "./compose-argv";
+import { checkPort } from "./compose-port";
 import { ComposeRollout } from "./compose-rollout";
 import { type ComposeSettings, ComposeStack, isRunning, publishedUrl } from "./compose-stack";
 import { composeEdgeStatus, composeServiceStatus } from "./compose-status";
 import type { DryRun, Rollout, StatusReport, StepContext, Target, TargetContext } from "./target";
 
 export { type ComposeSettings, publishedUrl };
-
-/** True when something on this machine holds a listener on 127.0.0.1:port. */
-function portTaken(port: number): boolean {
-  try {
-    Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 export class ComposeTarget implements Target {
   readonly kind = "compose";
@@ -72,34 +63,7 @@ export class ComposeTarget implements Target {
       const { command, version } = await this.stack.detect();
       this.ctx.progress.note(`compose: ${command.join(" ")} ${version}`);
     });
-    await this.checkPort(plan);
-  }
-
-  /**
-   * Fails (exit 1, nothing changed) when the port to publish is held by anything but this
-   * project's own edge or service2: Compose would otherwise stop what runs and then fail to start
-   * the new one, leaving the stack without its entry point.
-   */
-  private async checkPort(plan: Plan): Promise<void> {
-    const { port } = plan;
-    if (port === 0) return;
-    const front = [...(await this.stack.containers("edge")), ...(await this.stack.containers("service2"))];
-    const ours = front.some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
-    if (ours || !portTaken(port)) return;
-    const publisher = plan.services.service2.edge ? "edge" : "service2";
-    const other = await timekitFrontOn(port);
-    if (other !== null) {
-      throw new DeployError(
-        `port ${port} on 127.0.0.1 is in use by the ${other.front} of another timekit stack, Compose project "${other.project}", so this project's ${publisher} cannot be published there`,
-        ExitCode.failed,
-        `remove that stack (bun deploy.ts down --project=${other.project}) or pass --port=<free port> (--port=0 lets the engine pick)`,
-      );
-    }
-    throw new DeployError(
-      `port ${port} on 127.0.0.1 is in use by another program, so ${publisher} cannot be published there`,
-      ExitCode.failed,
-      `stop what listens on it (see \`ss -ltnp 'sport = :${port}'\`) or pass --port=<free port> (--port=0 lets the engine pick)`,
-    );
+    await checkPort(plan, this.stack);
   }
 
   async resolveImages(plan: Plan): Promise<Plan> {
@@ -243,18 +207,4 @@ export class ComposeTarget implements Target {
       await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down");
     });
   }
-}
-
-/** What publishes a timekit stack's port: its edge, or service2 itself (--publish_service2_directly). */
-const FRONT_TITLES = { edge: "timekit-edge", service2: "timekit-service2" } as const;
-
-/** The Compose project whose running edge or service2 publishes `port` on 127.0.0.1, if one does. */
-async function timekitFrontOn(port: number): Promise<{ project: string; front: keyof typeof FRONT_TITLES } | null> {
-  for (const [front, title] of Object.entries(FRONT_TITLES) as [keyof typeof FRONT_TITLES, string][]) {
-    const ids = await containersLabelled({ "org.opencontainers.image.title": title }, false);
-    const holder = (await inspectContainers(ids)).find((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
-    const project = holder?.labels["com.docker.compose.project"];
-    if (project !== undefined) return { project, front };
-  }
-  return null;
 }
