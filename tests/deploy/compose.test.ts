@@ -174,7 +174,7 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(
-      `port ${port} on 127.0.0.1 is in use by service2 of another timekit stack, Compose project "${project}"`,
+      `port ${port} on 127.0.0.1 is in use by the edge of another timekit stack, Compose project "${project}", so this project's edge cannot be published there`,
     );
     expect(r.stderr).toContain(`fix: remove that stack (bun deploy.ts down --project=${project})`);
     expect(await containerIds(other, "service1")).toEqual([]);
