@@ -1,6 +1,6 @@
 /** The deploy file (`up --file=deploy.yaml`): the same checks as flags, flags over the file. */
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { deploy as run } from "./support";
@@ -88,4 +88,33 @@ test("a file that does not exist", async () => {
   const r = await deploy([`--file=${join(dir, "missing.yaml")}`]);
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('missing.yaml": no such file');
+});
+
+test("a switch in the file is given either way: false puts the edge back on a stack without it", async () => {
+  const path = file("publish_service2_directly: false\n");
+  const project = `timekit-test-file-${files}`;
+  const direct = {
+    time: "2026-01-01T00:00:00.000Z",
+    action: "up",
+    result: "ok",
+    versions: { service1: "1.0.2", service2: "1.1.0" },
+    params: { service1: { replicas: 1, env: {} }, service2: { replicas: 1, env: {} } },
+    images: { service1: "timekit/service1:1.0.2", service2: "timekit/service2:1.1.0" },
+    digests: { service1: `sha256:${"1".repeat(64)}`, service2: `sha256:${"2".repeat(64)}` },
+    port: 18080,
+    changed: ["service1", "service2"],
+    durationMs: 1000,
+  };
+  mkdirSync(join(dir, "state", project), { recursive: true });
+  writeFileSync(join(dir, "state", project, "history.jsonl"), `${JSON.stringify(direct)}\n`);
+  const r = await deploy([`--file=${path}`]);
+  expect(r.stderr).toBe("");
+  expect(JSON.parse(r.stdout).diff.services.service2.changes).toContainEqual({ field: "edge", from: "off", to: "on" });
+});
+
+test("--no-<switch> on the command line wins over the file", async () => {
+  const r = await deploy([`--file=${file("publish_service2_directly: true\n")}`, "--no-publish_service2_directly"]);
+  expect(r.stderr).toBe("");
+  expect(r.code).toBe(0);
+  expect(JSON.parse(r.stdout).plan.services.service2.edge).toEqual({ image: "edge:pending", digest: null });
 });
