@@ -11,8 +11,11 @@ export interface Command<A extends ArgsDef = ArgsDef, O = unknown> {
   name: string;
   description: string;
   args: A;
-  /** Checks every value; throws UsageError listing all problems. Runs no external program. */
-  options(values: Values<A>, io: Io): O;
+  /**
+   * Checks every value; throws UsageError listing all problems. Runs no external program.
+   * `given` names the flags the command line (or deploy file) set, switches included.
+   */
+  options(values: Values<A>, io: Io, given: ReadonlySet<string>): O;
   /** Exit code 0 unless it throws; a DeployError carries its own. */
   run(options: O, io: Io): Promise<void>;
 }

@@ -1,18 +1,20 @@
 /** `up`'s flags for the edge in front of service2 (Compose) and service2's replica count. */
 import type { ArgsDef } from "citty";
+import type { Plan } from "../deploy/plan";
+import type { Given } from "../deploy/reuse";
 import { MAX_REPLICAS } from "../limits";
 import { integer, type Problems } from "./values";
 
 export const edgeArgs = {
   replicas_service2: {
     type: "string",
-    description: `Number of service2 replicas behind the edge, 1-${MAX_REPLICAS} (default 1)`,
+    description: `Number of service2 replicas behind the edge, 1-${MAX_REPLICAS} (unset: what runs; 1 on a first deploy)`,
     valueHint: "n",
   },
   publish_service2_directly: {
     type: "boolean",
     description:
-      "Compose: no edge proxy; service2 publishes the port itself (one replica; upgrades stop then start it)",
+      "Compose: no edge proxy; service2 publishes the port itself (one replica; upgrades stop then start it). Unset: as it runs (the edge on a first deploy); --no-publish_service2_directly puts the edge back",
   },
 } as const satisfies ArgsDef;
 
@@ -42,4 +44,21 @@ export function service2ReplicasFrom(
     );
   }
   return n;
+}
+
+/**
+ * After unspecified settings took what runs: more than one service2 replica without the edge,
+ * when one of the two came from what runs and the other from a flag.
+ */
+export function edgeReuseProblems(plan: Plan, given: Pick<Given, "edge" | "replicasService2">): string[] {
+  const service2 = plan.services.service2;
+  if (plan.target !== "compose" || service2.edge || service2.replicas <= 1) return [];
+  if (given.replicasService2 && !given.edge) {
+    return [
+      `--replicas_service2=${service2.replicas} needs the edge, and service2 runs published directly now; add --no-publish_service2_directly to put the edge in front of it again`,
+    ];
+  }
+  return [
+    `--publish_service2_directly leaves one service2 container owning the port, and service2 runs ${service2.replicas} replicas now; add --replicas_service2=1`,
+  ];
 }

@@ -8,13 +8,18 @@
  * Flags may come before or after the command name; they are all the command's flags
  * (`bun deploy.ts --json status` is `status --json`). Without a command name, `up` runs.
  */
+import { resolve } from "node:path";
 import type { ArgsDef } from "citty";
+import { paint } from "../colour";
 import { InterruptGuard } from "../deploy/interrupt";
 import { DeployError, ExitCode, UsageError } from "../errors";
 import { type Io, processIo } from "../io";
+import { REPO_ROOT } from "../paths";
+import { SERVICES } from "../services";
 import { closest } from "../suggest";
 import type { Command } from "./command";
 import build from "./commands/build";
+import completion from "./commands/completion";
 import down from "./commands/down";
 import history from "./commands/history";
 import integrate from "./commands/integrate";
@@ -24,6 +29,8 @@ import rollback from "./commands/rollback";
 import status from "./commands/status";
 import up from "./commands/up";
 import version from "./commands/version";
+import { completionScript, SHELLS, type Shell } from "./completion";
+import { fileFlag, fileFlags } from "./deploy-file";
 import { renderHelp } from "./help";
 import { flagTable, parseFlags, takesNextWord } from "./parse";
 
@@ -39,6 +46,7 @@ export const COMMANDS = [
   integrate,
   promote,
   version,
+  completion,
 ] as unknown as readonly Command[];
 const DEFAULT_COMMAND = "up";
 const PROGRAM = "deploy.ts";
@@ -73,16 +81,40 @@ export function commandIndex(argv: readonly string[], commands: readonly Command
   return -1;
 }
 
-function printError(error: unknown, io: Io, prefix: string): number {
-  if (error instanceof DeployError) {
-    io.stderr(`${prefix}: ${error.message}\n`);
-    if (error.fix) io.stderr(`  fix: ${error.fix}\n`);
-    return error.exitCode;
+/** The `code` of a JSON error: what the exit code means, in a word. */
+const ERROR_CODES: Record<number, string> = {
+  [ExitCode.failed]: "failed",
+  [ExitCode.usage]: "usage",
+  [ExitCode.rolledBack]: "rolled-back",
+  [ExitCode.restoreFailed]: "restore-failed",
+  [ExitCode.interrupted]: "interrupted",
+  [ExitCode.terminated]: "terminated",
+};
+
+/** `--json` anywhere on the line (as a switch, or `--json=true`): failures are JSON on stdout too. */
+export function wantsJson(argv: readonly string[]): boolean {
+  return argv.some((token) => token === "--json" || token === "--json=true");
+}
+
+/**
+ * Prints a failure on stderr (message, then `fix:`), and with `json` also as one JSON object on
+ * stdout, `{"error":{"code","message","fix","exitCode"}}`, so a script reading stdout always gets
+ * JSON. Returns the exit code.
+ */
+function printError(error: unknown, io: Io, prefix: string, json = false): number {
+  const known = error instanceof DeployError;
+  const exitCode = known ? error.exitCode : ExitCode.failed;
+  const message = known
+    ? error.message
+    : `unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+  const fix = known ? error.fix : undefined;
+  io.stderr(`${paint(io, "red", `${prefix}:`)} ${message}\n`);
+  if (fix) io.stderr(`  fix: ${fix}\n`);
+  if (json) {
+    const code = known ? (ERROR_CODES[exitCode] ?? "failed") : "unexpected";
+    io.stdout(`${JSON.stringify({ error: { code, message, fix: fix ?? null, exitCode } })}\n`);
   }
-  io.stderr(
-    `${prefix}: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  return ExitCode.failed;
+  return exitCode;
 }
 
 /** Parses `argv` for one command, builds its options and runs it; returns the exit code. */
@@ -93,20 +125,69 @@ export async function runCommand(
   prefix = "deploy",
 ): Promise<number> {
   try {
-    const { values, problems } = parseFlags(command.args, argv);
+    const file = "file" in command.args ? fileFlag(argv) : undefined;
+    const fromFile = file === undefined ? { flags: [], problems: [] } : fileFlags(resolve(file), command.args, argv);
+    if (fromFile.problems.length > 0) {
+      throw new UsageError(fromFile.problems, 'fix the deploy file; docs/deploy.md, "The deploy file", shows its keys');
+    }
+    const { values, given, problems } = parseFlags(command.args, [...fromFile.flags, ...argv]);
     if (problems.length > 0) {
       throw new UsageError(problems, `run "bun ${PROGRAM} ${command.name} --help" for the flags`);
     }
-    await command.run(command.options(values, io), io);
+    try {
+      await command.run(command.options(values, io, given), io);
+    } catch (error) {
+      if (file === undefined || !(error instanceof UsageError)) throw error;
+      throw new UsageError(error.problems, `values not on the command line came from the deploy file ${file}`);
+    }
     return ExitCode.ok;
   } catch (error) {
-    return printError(error, io, prefix);
+    return printError(error, io, prefix, wantsJson(argv));
   }
 }
 
+/** `deploy.ts completion bash|zsh|fish`: the script on stdout. */
+function printCompletion(rest: readonly string[], io: Io): number {
+  const shell = rest[0];
+  if (rest.length !== 1 || !(SHELLS as readonly string[]).includes(shell ?? "")) {
+    return printError(
+      new UsageError(
+        `completion takes one shell: ${SHELLS.join(", ")}${rest.length ? ` (got ${rest.map((a) => JSON.stringify(a)).join(" ")})` : ""}`,
+        "e.g. source <(bun deploy.ts completion bash)",
+      ),
+      io,
+      "deploy",
+    );
+  }
+  io.stdout(completionScript(shell as Shell, COMMANDS, DEFAULT_COMMAND));
+  return ExitCode.ok;
+}
+
+/** `deploy.ts --version`: this checkout's commit, each service's version, and the Bun that runs it. */
+async function printVersion(io: Io): Promise<number> {
+  const { gitCommit } = await import("../images/metadata");
+  const versions = await Promise.all(
+    SERVICES.map(async (service) => {
+      const manifest = await Bun.file(`${REPO_ROOT}/${service}/package.json`).json();
+      return `${service} ${String(manifest.version)}`;
+    }),
+  );
+  io.stdout(`timekit ${PROGRAM} ${await gitCommit(REPO_ROOT)} (${versions.join(", ")}; bun ${Bun.version})\n`);
+  return ExitCode.ok;
+}
+
 export async function main(argv: readonly string[], io: Io = processIo()): Promise<number> {
+  // `help [command]` is `[command] --help`.
+  if (argv[0] === "help") return main([...argv.slice(1), "--help"], io);
   const at = commandIndex(argv);
   const named = at >= 0 ? argv[at] : undefined;
+  // `--version` names this tool's version unless the command has a --version of its own (build, publish).
+  if (
+    argv.includes("--version") &&
+    !("version" in (COMMANDS.find((c) => c.name === (named ?? DEFAULT_COMMAND))?.args ?? {}))
+  ) {
+    return printVersion(io);
+  }
   const command = COMMANDS.find((c) => c.name === (named ?? DEFAULT_COMMAND));
   if (!command) {
     const names = COMMANDS.map((c) => c.name);
@@ -119,9 +200,11 @@ export async function main(argv: readonly string[], io: Io = processIo()): Promi
       ),
       io,
       "deploy",
+      wantsJson(argv),
     );
   }
   const rest = at >= 0 ? [...argv.slice(0, at), ...argv.slice(at + 1)] : [...argv];
+  if (command.name === "completion" && !rest.includes("--help")) return printCompletion(rest, io);
   if (rest.includes("--help") || rest.includes("-h")) {
     io.stdout(
       `${renderHelp(

@@ -43,6 +43,8 @@ export type Values<T extends ArgsDef> = {
 
 export interface Parsed<T extends ArgsDef> {
   values: Values<T>;
+  /** The flags the command line set (a switch too, even to false): for "unspecified means unchanged". */
+  given: ReadonlySet<string>;
   /** Empty when the command line is well formed. */
   problems: string[];
 }
@@ -195,7 +197,7 @@ export function parseFlags<const T extends ArgsDef>(def: T, argv: readonly strin
     }
     values[name] = value ?? argDef.default ?? (argDef.type === "boolean" ? false : undefined);
   }
-  return { values: values as Values<T>, problems };
+  return { values: values as Values<T>, given: new Set(given.keys()), problems };
 }
 
 /** parseFlags for standalone scripts: every problem at once as a UsageError (exit 2). */

@@ -176,21 +176,22 @@ export function envFile(
   return env;
 }
 
-/** --additional_param_1 and its alias --replicas_service1: one setting, given once. */
-export function replicasFrom(primary: string, alias: string | undefined, problems: Problems): number {
-  if (alias !== undefined && primary !== alias && primary !== "1") {
+/** --additional_param_1 and its alias --replicas_service1: one setting, given once; undefined when neither is given. */
+export function replicasFrom(
+  primary: string | undefined,
+  alias: string | undefined,
+  problems: Problems,
+): number | undefined {
+  if (primary !== undefined && alias !== undefined && primary !== alias) {
     problems.push(
       `--additional_param_1=${primary} and --replicas_service1=${alias} disagree; they are the same setting, give one`,
     );
   }
-  const raw = alias !== undefined && primary === "1" ? alias : primary;
-  return (
-    integer(
-      "additional_param_1",
-      raw,
-      { min: 1, max: MAX_REPLICAS },
-      `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
-      problems,
-    ) ?? 1
+  return integer(
+    "additional_param_1",
+    primary ?? alias,
+    { min: 1, max: MAX_REPLICAS },
+    `it is the service1 replica count, a whole number from 1 to ${MAX_REPLICAS}`,
+    problems,
   );
 }

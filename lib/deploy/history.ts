@@ -59,6 +59,8 @@ const EntrySchema = Type.Object({
   settings: Type.Optional(Type.Object({ service1: Env, service2: Env })),
   /** interrupted: what was left half-done and how to repair it (then this entry is not a good state). */
   left: Type.Optional(Type.String()),
+  /** The deploy file (--file) the action's flags came from, as an absolute path. */
+  file: Type.Optional(Type.String()),
   /** Kubernetes targets: where the action ran. */
   target: Type.Optional(Type.String()),
   context: Type.Optional(Type.Union([Type.String(), Type.Null()])),
@@ -136,9 +138,32 @@ export class History {
     return this.state.path;
   }
 
-  /** Appends one entry, fsync'd; throws StateWriteError (e.g. ENOSPC) when it cannot. */
+  /**
+   * Appends one entry, fsync'd; throws StateWriteError (e.g. ENOSPC) when it cannot. A note of
+   * several lines (a build log, a container's logs) goes whole to a file of its own in the state
+   * directory; the entry keeps its first line and names that file, so `history` stays one line
+   * per row.
+   */
   async append(entry: HistoryEntry): Promise<void> {
-    this.state.append("history.jsonl", JSON.stringify(entry));
+    this.state.append("history.jsonl", JSON.stringify(this.oneLine(entry)));
+  }
+
+  private oneLine(entry: HistoryEntry): HistoryEntry {
+    const long = (text: string | undefined) => text?.includes("\n") === true;
+    if (!long(entry.message) && !long(entry.left)) return entry;
+    const name = `log-${entry.time.replace(/[^0-9TZ]/g, "")}-${entry.action}.txt`;
+    const sections = [
+      entry.message === undefined ? "" : `message:\n${entry.message}\n`,
+      entry.left === undefined ? "" : `left:\n${entry.left}\n`,
+    ];
+    this.state.write(name, sections.filter(Boolean).join("\n"));
+    const shortened = (text: string | undefined) =>
+      text === undefined
+        ? undefined
+        : `${(text.split("\n")[0] ?? "").replace(/[\s:]+$/, "")} (full text: ${this.state.file(name)})`;
+    const message = shortened(entry.message);
+    const left = shortened(entry.left);
+    return { ...entry, ...(message ? { message } : {}), ...(left ? { left } : {}) };
   }
 
   /** Newest first; lines of the wrong shape are skipped (see the module comment). */

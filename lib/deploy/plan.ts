@@ -7,7 +7,7 @@ import type { ArchiveTrust } from "../images/archive";
 import { knownGoodRef, LOCAL_REPOSITORY } from "../images/registry";
 import type { Overlay } from "../k8s/input";
 import { SERVICES, type ServiceName } from "../services";
-import { type VersionSpec, versionLabel } from "./versions";
+import { isLine, type VersionSpec, versionLabel } from "./versions";
 
 export const TARGETS = ["compose", "k8s", "helm"] as const;
 export type TargetKind = (typeof TARGETS)[number];
@@ -208,9 +208,9 @@ function sourceText(s: ServicePlan): string {
     case "build":
       return "build from the working tree";
     case "registry":
-      return `pull from ${s.source.registry}`;
+      return `pull ${isLine(s.version) ? `the newest ${s.version}.x release ` : ""}from ${s.source.registry}`;
     case "archive":
-      return `load ${s.name}-${s.version}.tar.gz from ${s.source.dir}`;
+      return `load ${isLine(s.version) ? `the newest ${s.name}-${s.version}.x` : `${s.name}-${s.version}`}.tar.gz from ${s.source.dir}`;
     case "local":
       return "use the local image";
     case "pinned":

@@ -7,6 +7,7 @@
  * starts (after the journal announced any change it makes), `{"event":"end","step":...,"ok":true,
  * "seconds":1.2}` when it ends, and `{"event":"note"|"warn","text":"..."}`.
  */
+import { paint } from "../colour";
 import type { Io } from "../io";
 
 export const PROGRESS_MODES = ["text", "json"] as const;
@@ -35,14 +36,21 @@ export class Progress {
     this.io.stderr(`${JSON.stringify({ ...fields, at: new Date().toISOString() })}\n`);
   }
 
+  /** Set while a spinner line is on screen: a note or warning first clears it, so none is hidden. */
+  private spinnerShown = false;
+
+  private line(text: string): void {
+    this.io.stderr(`${this.spinnerShown ? "\r\x1b[2K" : ""}${text}\n`);
+  }
+
   note(line: string): void {
     if (this.mode === "json") this.event({ event: "note", text: line });
-    else if (!this.quiet) this.io.stderr(`  ${line}\n`);
+    else if (!this.quiet) this.line(`  ${line}`);
   }
 
   warn(line: string): void {
     if (this.mode === "json") this.event({ event: "warn", text: line });
-    else this.io.stderr(`! ${line}\n`);
+    else this.line(`${paint(this.io, "yellow", "!")} ${line}`);
   }
 
   /** Runs `fn` as a named step: `✓ name (1.2s)` or `✗ name (0.3s)`; `key` names it in JSON mode. */
@@ -63,19 +71,23 @@ export class Progress {
     let timer: ReturnType<typeof setInterval> | undefined;
     if (this.spinning) {
       let i = 0;
-      timer = setInterval(() => this.io.stderr(`\r${frames[i++ % frames.length]} ${name} (${seconds(started)})`), 100);
+      timer = setInterval(() => {
+        this.io.stderr(`\r\x1b[2K${frames[i++ % frames.length]} ${name} (${seconds(started)})`);
+        this.spinnerShown = true;
+      }, 100);
     }
     const finish = (mark: string) => {
       if (timer) clearInterval(timer);
       if (this.quiet) return;
-      this.io.stderr(`${this.spinning ? "\r\x1b[2K" : ""}${mark} ${name} (${seconds(started)})\n`);
+      this.line(`${mark} ${name} (${seconds(started)})`);
+      this.spinnerShown = false;
     };
     try {
       const result = await fn();
-      finish("✓");
+      finish(paint(this.io, "green", "✓"));
       return result;
     } catch (error) {
-      finish("✗");
+      finish(paint(this.io, "red", "✗"));
       throw error;
     }
   }

@@ -4,13 +4,15 @@
  * or found locally. Runs before anything running is touched, so a missing tag, a corrupt or
  * untrusted archive fails (exit 1, or 2 for an unsigned one) with the stack untouched.
  */
+import semver from "semver";
 import type { ServicePlan } from "../deploy/plan";
+import { archivedVersions, isLine, newestOfLine } from "../deploy/versions";
 import { DeployError, ExitCode, lastLines } from "../errors";
 import type { ServiceName } from "../services";
 import { type ArchiveTrust, archiveKnownGood, loadArchive, verifiedArchive } from "./archive";
 import { buildImage } from "./build";
 import { inspectImage, pullImage, tagImage } from "./docker";
-import { CONNECTION, KNOWN_GOOD, LOCAL_REPOSITORY, unreachable } from "./registry";
+import { CONNECTION, KNOWN_GOOD, LOCAL_REPOSITORY, listTags, unreachable } from "./registry";
 
 /** The content-derived tag history runs an image by: `<repository>/S:<version>-<id, 12 hex>`. */
 const pinRef = (service: ServiceName, version: string, id: string, repository: string) =>
@@ -23,7 +25,34 @@ async function pin(service: ServiceName, version: string, id: string, repository
   return ref;
 }
 
-async function fromRegistry(s: ServicePlan, registry: string, note: (line: string) => void): Promise<ServicePlan> {
+/** The plan with a two-part version replaced by the newest release of its line in `published`. */
+function pickRelease(s: ServicePlan, published: readonly string[], where: string, note: (line: string) => void) {
+  if (!isLine(s.version)) return s;
+  const newest = newestOfLine(s.version, published);
+  if (newest === null) {
+    throw new DeployError(
+      `${s.name} version ${s.version} names the newest ${s.version}.x release, and ${where} holds none`,
+      ExitCode.failed,
+      `published versions there: ${
+        published
+          .filter((v) => semver.valid(v) === v)
+          .sort(semver.compare)
+          .join(", ") || "none"
+      }`,
+    );
+  }
+  note(`${s.name}: ${s.version} is ${newest}, the newest ${s.version}.x in ${where}`);
+  return { ...s, version: newest, image: s.image.replace(/:[^:/]+$/, `:${newest}`) };
+}
+
+async function fromRegistry(
+  planned: ServicePlan,
+  registry: string,
+  note: (line: string) => void,
+): Promise<ServicePlan> {
+  const s = isLine(planned.version)
+    ? pickRelease(planned, await listTags(`${registry}/${planned.name}`), registry, note)
+    : planned;
   const out = await pullImage(s.image);
   if (out.exitCode !== 0) {
     const detail = lastLines(out, 1).join("");
@@ -66,8 +95,11 @@ async function fromArchive(
   trust: ArchiveTrust,
   note: (line: string) => void,
 ): Promise<ServicePlan> {
-  const version = s.version === KNOWN_GOOD ? archiveKnownGood(dir, s.name, trust, note) : s.version;
-  if (version !== s.version) note(`${s.name}: known-good is version ${version}`);
+  const version =
+    s.version === KNOWN_GOOD
+      ? archiveKnownGood(dir, s.name, trust, note)
+      : pickRelease(s, archivedVersions(dir, s.name), dir, note).version;
+  if (s.version === KNOWN_GOOD) note(`${s.name}: known-good is version ${version}`);
   const archive = await verifiedArchive(dir, s.name, version, trust, note);
   const loaded = await loadArchive(archive.file, s.name, version, (id) => pinRef(s.name, version, id, s.repository));
   return { ...s, version, image: loaded.ref, digest: loaded.id };

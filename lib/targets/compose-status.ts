@@ -7,6 +7,7 @@
  */
 import type { ServiceState, ServiceStatus } from "../deploy/plan";
 import type { ContainerInfo } from "../images/docker";
+import type { ServiceName } from "../services";
 import { isHealthy, isRunning, publishedUrl } from "./compose-stack";
 import type { RunningVersion } from "./target";
 
@@ -21,7 +22,48 @@ function healthOf(containers: ContainerInfo[]): string {
   return `degraded (${fine}/${containers.length} healthy)`;
 }
 
+/** Each service's own route, what `reach` points at. */
+const MAIN_ROUTE: Record<ServiceName, string> = { service1: "/v1/timestamp", service2: "/v1/format" };
+
+/**
+ * How to reach a service from the host: `curl` its published address (the edge's, for service2
+ * behind it; each service1 replica has its own ephemeral loopback port; all are listed). A service
+ * published nowhere is reached from inside one of its containers, whose shell-less image answers
+ * `--probe=/PATH` (what the gate runs).
+ */
+export function reachOf(service: ServiceName, running: ContainerInfo[], url: string | null): string | null {
+  const urls = running.map(publishedUrl).filter((u) => u !== null);
+  if (url && urls.length <= 1) return `curl ${url}${MAIN_ROUTE[service]}`;
+  if (urls.length > 1) return `curl ${urls[0]}${MAIN_ROUTE[service]} (one replica each: ${urls.join(", ")})`;
+  const first = running[0];
+  if (!first) return null;
+  const name = first.name.replace(/^\//, "");
+  return `not published on the host: docker exec ${name} /usr/local/bin/service --probe=${MAIN_ROUTE[service]}`;
+}
+
+/**
+ * One service's row. `front` is the address of what publishes the service's port in front of it
+ * (the edge, for service2), used when none of its own containers publishes one.
+ */
 export function composeServiceStatus(
+  containers: ContainerInfo[],
+  known: ServiceState | null,
+  service: ServiceName,
+  front: string | null = null,
+): ServiceStatus & { running: RunningVersion[]; reach: string | null } {
+  const { running, ...row } = containerStatus(containers, known);
+  const up = containers.filter(isRunning);
+  const url = row.url ?? front;
+  return { ...row, url, reach: reachOf(service, up, url), running };
+}
+
+/** The edge's row: what its containers run (no history state of its own). */
+export function composeEdgeStatus(containers: ContainerInfo[]): ServiceStatus {
+  const { running: _, ...row } = containerStatus(containers, null);
+  return row;
+}
+
+function containerStatus(
   containers: ContainerInfo[],
   known: ServiceState | null,
 ): ServiceStatus & { running: RunningVersion[] } {

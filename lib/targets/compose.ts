@@ -29,22 +29,13 @@ import { resolveImage } from "../images/resolve";
 import { DEFAULT_PORT } from "../limits";
 import { perService, SERVICES, type ServiceName } from "../services";
 import { composeArgv } from "./compose-argv";
+import { checkPort } from "./compose-port";
 import { ComposeRollout } from "./compose-rollout";
 import { type ComposeSettings, ComposeStack, isRunning, publishedUrl } from "./compose-stack";
-import { composeServiceStatus } from "./compose-status";
+import { composeEdgeStatus, composeServiceStatus } from "./compose-status";
 import type { DryRun, Rollout, StatusReport, StepContext, Target, TargetContext } from "./target";
 
 export { type ComposeSettings, publishedUrl };
-
-/** True when something on this machine holds a listener on 127.0.0.1:port. */
-function portTaken(port: number): boolean {
-  try {
-    Bun.listen({ hostname: "127.0.0.1", port, socket: { data() {} } }).stop(true);
-    return false;
-  } catch {
-    return true;
-  }
-}
 
 export class ComposeTarget implements Target {
   readonly kind = "compose";
@@ -72,24 +63,7 @@ export class ComposeTarget implements Target {
       const { command, version } = await this.stack.detect();
       this.ctx.progress.note(`compose: ${command.join(" ")} ${version}`);
     });
-    await this.checkPort(plan.port);
-  }
-
-  /**
-   * Fails (exit 1, nothing changed) when the port to publish is held by anything but this
-   * project's own edge or service2: Compose would otherwise stop what runs and then fail to start
-   * the new one, leaving the stack without its entry point.
-   */
-  private async checkPort(port: number): Promise<void> {
-    if (port === 0) return;
-    const front = [...(await this.stack.containers("edge")), ...(await this.stack.containers("service2"))];
-    const ours = front.some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
-    if (ours || !portTaken(port)) return;
-    throw new DeployError(
-      `port ${port} on 127.0.0.1 is in use by another program, so service2 cannot be published there`,
-      ExitCode.failed,
-      `stop what listens on it (see \`ss -ltnp 'sport = :${port}'\`) or pass --port=<free port> (--port=0 lets the engine pick)`,
-    );
+    await checkPort(plan, this.stack);
   }
 
   async resolveImages(plan: Plan): Promise<Plan> {
@@ -119,7 +93,7 @@ export class ComposeTarget implements Target {
         throw new DeployError(
           `the edge image ${edge.image} is no longer in the local engine`,
           ExitCode.failed,
-          "deploy with `bun deploy.ts up ...` instead, which assembles the edge image again from the local Caddy",
+          "`bun deploy.ts up --no-publish_service2_directly` assembles the edge image again from the local Caddy",
         );
       }
       return { image: edge.image, digest: edge.digest ?? info.id };
@@ -194,19 +168,23 @@ export class ComposeTarget implements Target {
 
   /**
    * The contract's two service rows, and the edge beside them under its own key (null: no edge
-   * runs). Behind the edge, service2's own containers publish nothing: its `url` is the edge's.
+   * runs). Behind the edge, service2's own containers publish nothing: its `url` and `reach` are
+   * the edge's.
    */
   async status(lastGood: LastGood): Promise<StatusReport> {
     await requireEngine();
+    const edgeContainers = await this.stack.containers("edge", true);
+    // The edge's version and image are what its containers say (its image's labels).
+    const edge = edgeContainers.length === 0 ? null : composeEdgeStatus(edgeContainers);
     const services = {} as Record<ServiceName, ReturnType<typeof composeServiceStatus>>;
     for (const service of SERVICES) {
-      services[service] = composeServiceStatus(await this.stack.containers(service, true), lastGood.states[service]);
+      services[service] = composeServiceStatus(
+        await this.stack.containers(service, true),
+        lastGood.states[service],
+        service,
+        service === "service2" ? (edge?.url ?? null) : null,
+      );
     }
-    const edgeContainers = await this.stack.containers("edge", true);
-    if (edgeContainers.length === 0) return { project: this.ctx.project, services, edge: null };
-    // The edge's version and image are what its containers say (its image's labels).
-    const { running: _, ...edge } = composeServiceStatus(edgeContainers, null);
-    services.service2.url ??= edge.url;
     return { project: this.ctx.project, services, edge };
   }
 

@@ -28,7 +28,7 @@ import { requireEngine } from "../images/docker";
 import { resolveImage } from "../images/resolve";
 import { renderChecked } from "../k8s/checked";
 import { type Rendered, resolveInput } from "../k8s/render";
-import { findHelm, findKubectl } from "../k8s/tools";
+import { findHelm, findKubectl, onDownload } from "../k8s/tools";
 import { perService, SERVICES, type ServiceName } from "../services";
 import { argv, k8sStateDir, loaderFor, loadImagesArgv, servingPods } from "./k8s-argv";
 import { renderInputFor } from "./k8s-input";
@@ -89,7 +89,10 @@ export abstract class K8sTarget<Snapshot> implements Target {
   constructor(
     protected readonly ctx: TargetContext,
     protected readonly k8s: K8sSettings,
-  ) {}
+  ) {
+    // A first --target=k8s|helm run downloads helm and kubectl: say so first, among the progress lines.
+    onDownload((line) => ctx.progress.note(line));
+  }
 
   get stateDir(): string {
     return k8sStateDir(this.ctx.stateDir, this.kind, this.k8s);

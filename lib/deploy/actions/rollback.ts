@@ -14,6 +14,7 @@ import { type HistoryEntry, stateFromEntry } from "../history";
 import { withLock } from "../lock";
 import type { ImageSource, K8sSettings, Plan, ServiceState } from "../plan";
 import { serviceChanged } from "../plan";
+import { describeDiff, diffPlan } from "../reuse";
 import { type LockOptions, lockName, repairLeftovers, stateFiles, up } from "./up";
 
 export type RollbackTo = { kind: "version"; version: string } | { kind: "known-good"; registry: string };
@@ -114,5 +115,7 @@ export async function rollback(target: Target, ctx: TargetContext, request: Roll
       repository: LOCAL_REPOSITORY,
     })),
   };
+  // The diff before every change, a rollback's too.
+  for (const line of describeDiff(diffPlan(await history.lastGood(), plan)).split("\n")) ctx.progress.note(line);
   await up(target, ctx, { plan, action: "rollback", lock: request.lock });
 }

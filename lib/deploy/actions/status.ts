@@ -30,11 +30,12 @@ export async function status(target: Target, ctx: TargetContext, json: boolean):
   }
   for (const [name, s] of Object.entries(report.services) as [
     string,
-    ServiceStatus & { running?: RunningVersion[] },
+    ServiceStatus & { running?: RunningVersion[]; reach?: string | null },
   ][]) {
     ctx.io.stdout(
       `${name}: ${s.health}  version ${s.version ?? "-"}  replicas ${s.replicas}  image ${s.image ?? "-"}  digest ${s.digest ?? "-"}  url ${s.url ?? "-"}\n`,
     );
+    if (s.reach) ctx.io.stdout(`  reach: ${s.reach}\n`);
     if ((s.running?.length ?? 0) > 1) {
       for (const r of s.running ?? []) {
         ctx.io.stdout(

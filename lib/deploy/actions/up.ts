@@ -30,6 +30,8 @@ export interface UpRequest {
   plan: Plan;
   action: Action;
   lock: LockOptions;
+  /** The deploy file the plan came from; its path goes into every history row of this run. */
+  file?: string;
   /** No result line on stdout (a caller such as `integrate` prints its own). */
   silent?: boolean;
   /** The caller's signal guard (tests); by default up installs its own for the run. */
@@ -192,6 +194,7 @@ async function deploy(
       row(target, action, result, running, changed, port, started, {
         message,
         requested,
+        ...(request.file ? { file: request.file } : {}),
         ...(left ? { left } : {}),
       }),
     );

@@ -1,0 +1,74 @@
+/**
+ * Which test files `bun run test` (the fast default a newcomer runs) and `bun run test:full`
+ * (everything, as `.ci/run` runs it) select, derived from what each file needs (SUITE_TOOLS in
+ * lib/ci/suites.ts) so a new suite lands in the right group without anyone listing it here.
+ *
+ * Fast: unit tests, the CLI in-process, and the services as real local processes. Full adds the
+ * suites that need a container engine, a registry, the chart tools (helm/kubectl from npm), a
+ * load generator, or temporary git repositories (the release tooling, the workflow replays). No npm
+ * dependencies.
+ */
+import { COMPOSE } from "./tools";
+
+/** A suite that needs one of these commands belongs to a heavy group. */
+const ENGINE_TOOLS = new Set(["docker", COMPOSE, "docker-registry"]);
+const CHART_TOOLS = new Set(["helm"]);
+const LOAD_TOOLS = new Set(["wrk"]);
+
+export type HeavyGroup = "engine" | "charts" | "load" | "release";
+/** Release tooling and workflow suites that build git repositories or lint every workflow. */
+const RELEASE_TOOLS = new Set(["git", "shellcheck"]);
+
+/**
+ * Heavy groups, each with why it is not in the fast default and whether it may run beside the
+ * others. `engine` and `load` share the machine's cores with timing-free but CPU-hungry work
+ * (image builds, deploys, a saturating load generator), so `test:full` runs them one after the
+ * other; `charts` and `release` only render, lint and work in temporary directories, so they run
+ * beside the fast group.
+ */
+export const HEAVY_GROUPS: Readonly<Record<HeavyGroup, { why: string; lane: "serial" | "parallel" }>> = {
+  engine: { why: "builds images and deploys stacks on the Docker engine", lane: "serial" },
+  load: { why: "saturates the machine with a load generator", lane: "serial" },
+  charts: { why: "downloads helm/kubectl from npm and renders every chart", lane: "parallel" },
+  release: {
+    why: "builds temporary git repositories for the release tooling, lints and replays the workflows",
+    lane: "parallel",
+  },
+};
+
+/** Files in a heavy group although their tool list alone does not say so. */
+const BY_PATH: ReadonlyArray<[prefix: string, group: HeavyGroup]> = [
+  ["tests/ci/parity.test.ts", "release"],
+  ["tests/bench/", "load"],
+  // Compiles both services and sends 50,000 requests: a soak, not a check a newcomer waits for.
+  ["tests/reliability/memory.test.ts", "load"],
+  // The Kubernetes suites (kind.yml's actionlint run included) belong with the chart tools.
+  ["tests/k8s/", "charts"],
+];
+
+/** The heavy group `file` belongs to, or null when it is part of the fast default. */
+export function heavyGroupOf(file: string, tools: readonly string[]): HeavyGroup | null {
+  const byPath = BY_PATH.find(([prefix]) => file.startsWith(prefix));
+  if (byPath) return byPath[1];
+  if (tools.some((tool) => ENGINE_TOOLS.has(tool))) return "engine";
+  if (tools.some((tool) => LOAD_TOOLS.has(tool))) return "load";
+  if (tools.some((tool) => CHART_TOOLS.has(tool))) return "charts";
+  if (file.startsWith("tests/release/") && tools.some((tool) => RELEASE_TOOLS.has(tool))) return "release";
+  return null;
+}
+
+export interface TestPlan {
+  fast: string[];
+  heavy: Record<HeavyGroup, string[]>;
+}
+
+/** Every listed test file, split into the fast default and the heavy groups, each sorted. */
+export function testPlan(suiteTools: Readonly<Record<string, readonly string[]>>): TestPlan {
+  const plan: TestPlan = { fast: [], heavy: { engine: [], load: [], charts: [], release: [] } };
+  for (const file of Object.keys(suiteTools).sort()) {
+    const group = heavyGroupOf(file, suiteTools[file] ?? []);
+    if (group) plan.heavy[group].push(file);
+    else plan.fast.push(file);
+  }
+  return plan;
+}
