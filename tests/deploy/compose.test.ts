@@ -1,7 +1,7 @@
 /**
  * deploy.ts against the real engine, the project's real compose.yaml and release images pulled
  * from a real registry (`docker-registry`) on 127.0.0.1. The images are the working tree's build
- * under this suite's own names (`timekit-test-deploy/…`, labelled with the run, removed after),
+ * under this suite's own names (`timekit-test-deploy-<run>/…`, labelled with the run, removed after),
  * pushed to the registry with `docker push`: the user's `timekit/…` tags are never touched.
  * (Building, publishing, promoting and archives are the release pipeline's: tests/deploy/pipeline.test.ts.)
  *
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { deriveVersion, RUN_ID, RUN_LABEL, removeRunImages } from "../support/deploy-images";
+import { deriveVersion, RUN_ID, RUN_LABEL, removeRunImages, runRepository } from "../support/deploy-images";
 import { freePort, requireDocker, run, uniqueName } from "../support/docker";
 import { testImages } from "../support/images";
 import {
@@ -36,7 +36,7 @@ const work = mkdtempSync(join(tmpdir(), "timekit-deploy-compose-"));
 const stateDir = join(work, "state");
 const deploy = cli({ TIMEKIT_STATE_DIR: stateDir });
 const port = freePort();
-const LOCAL = "timekit-test-deploy";
+const LOCAL = runRepository("deploy");
 let registry: Registry | undefined;
 let R = "";
 
@@ -78,7 +78,7 @@ describe.skipIf(!hasDocker)("deploy with Compose from a real registry", () => {
       ["service2", "1.0.0"],
     ] as const) {
       const local = `${LOCAL}/${service}:${version}`;
-      await deriveVersion(base[service].tags[0] as string, local, version);
+      await deriveVersion(base[service].id, local, version);
       await push(local, service, version);
     }
     // A release whose health check fails while its server runs (see deriveImage).

@@ -2,7 +2,7 @@
  * The edge (issue 16): Caddy owns the published port and forwards to every service2 replica, so
  * service2 can be scaled and upgraded beside itself. deploy.ts against the real engine and
  * compose.yaml, under steady load through the published port, with releases of the working tree
- * and broken builds under `timekit-test-faults/…`:
+ * and broken builds under this run's `timekit-test-faults-<run>/…`:
  *
  * first deploy (the edge owns the port; x-request-id, JSON access lines, no added headers) →
  * service2 1 → 2 replicas → 1.0.0 → 1.1.0 with 2 replicas → a version that cannot start and one
@@ -105,11 +105,10 @@ describe.skipIf(!hasDocker)("the edge: no failed request for any service2 upgrad
     s = stack("edge");
     const base = await testImages();
     for (const service of ["service1", "service2"] as const) {
-      for (const version of ["1.0.0", "1.1.0"])
-        await deriveVersion(base[service].tags[0] as string, ref(service, version), version);
+      for (const version of ["1.0.0", "1.1.0"]) await deriveVersion(base[service].id, ref(service, version), version);
     }
     await healthyButWrong("service2", ref("service2", "6.6.6"), "6.6.6");
-    await cannotStart(base.service2.tags[0] as string, ref("service2", "7.7.7"), "7.7.7");
+    await cannotStart(base.service2.id, ref("service2", "7.7.7"), "7.7.7");
   }, 600_000);
 
   afterAll(async () => {
@@ -134,7 +133,7 @@ describe.skipIf(!hasDocker)("the edge: no failed request for any service2 upgrad
     expect(st.services.service2).toMatchObject({ version: "1.0.0", replicas: 1, health: "healthy" });
     expect(st.services.service2.url).toBe(`http://127.0.0.1:${s.port}`);
     expect(st.edge).toMatchObject({ health: "healthy", url: `http://127.0.0.1:${s.port}` });
-    expect(st.edge?.image).toMatch(/^timekit-test-faults\/edge:2\.\d+\.\d+-[0-9a-f]{12}$/);
+    expect(st.edge?.image).toMatch(new RegExp(`^${REPOSITORY}/edge:2\\.\\d+\\.\\d+-[0-9a-f]{12}$`));
     const [row] = await history();
     expect(row?.params.service2.edge?.image).toBe(st.edge?.image as string);
 
@@ -329,7 +328,7 @@ describe.skipIf(!hasDocker)("without the edge, and switching to it", () => {
     s = stack("edge-direct");
     const base = await testImages();
     for (const service of ["service1", "service2"] as const)
-      await deriveVersion(base[service].tags[0] as string, ref(service, "1.0.0"), "1.0.0");
+      await deriveVersion(base[service].id, ref(service, "1.0.0"), "1.0.0");
   }, 600_000);
 
   afterAll(async () => {

@@ -1,7 +1,7 @@
 /**
  * The gate tests what is new, and what runs is what was asked: deploy.ts against the real engine
  * and compose.yaml, with release images of the working tree and healthy-but-wrong builds of a
- * patched copy (500 on the real route, 200 on /healthz), all under `timekit-test-faults/…`.
+ * patched copy (500 on the real route, 200 on /healthz), all under this run's `timekit-test-faults-<run>/…`.
  *
  * A (deployer's shell full of variables compose.yaml reads: none reaches the stack) → B (service1
  * upgraded, service2 moved to another port) → a healthy-but-wrong service1 and then service2,
@@ -39,8 +39,7 @@ describe.skipIf(!hasDocker)("the gate tests what is new; what runs is what was a
     port = s.port;
     const base = await testImages();
     for (const service of ["service1", "service2"] as const) {
-      for (const version of ["1.0.0", "1.1.0"])
-        await deriveVersion(base[service].tags[0] as string, ref(service, version), version);
+      for (const version of ["1.0.0", "1.1.0"]) await deriveVersion(base[service].id, ref(service, version), version);
       await healthyButWrong(service, ref(service, "6.6.6"), "6.6.6");
     }
   }, 600_000);
@@ -151,7 +150,7 @@ describe.skipIf(!hasDocker)("the gate tests what is new; what runs is what was a
     };
     writeFileSync(join(stateDir, "history.jsonl"), `${[...history, JSON.stringify(brokenRow)].join("\n")}\n`);
     const override = readFileSync(join(stateDir, "compose.override.yaml"), "utf8").replace(
-      /image: timekit-test-faults\/service1:\S+/,
+      new RegExp(`image: ${REPOSITORY}/service1:\\S+`),
       `image: ${ref("service1", "6.6.6")}`,
     );
     const brokenOverride = join(stateDir, "broken.override.yaml");

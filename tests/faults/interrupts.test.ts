@@ -86,7 +86,7 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
     const base = await testImages();
     for (const service of ["service1", "service2"] as const) {
       for (const version of VERSIONS) {
-        await deriveVersion(base[service].tags[0] as string, `${REPOSITORY}/${service}:${version}`, version);
+        await deriveVersion(base[service].id, `${REPOSITORY}/${service}:${version}`, version);
       }
     }
     const r = await s.up(["--version_service1=1.0.0", "--version_service2=1.0.0", "--additional_param_1=1"]);

@@ -1,6 +1,6 @@
 /**
  * What the fault suites share: a Compose stack of their own (project `timekit-test-faults-…`,
- * state dir, loopback port, images under `timekit-test-faults/…` labelled with the run), the CLI
+ * state dir, loopback port, images under this run's `timekit-test-faults-<run>/…`, labelled with it), the CLI
  * as a real process, and a deploy whose `--progress=json` events can be waited on, so a signal
  * lands at a chosen step every time.
  */
@@ -10,9 +10,10 @@ import { join } from "node:path";
 import type { ServiceStatus } from "../../lib/deploy/plan";
 import type { RunningVersion } from "../../lib/targets/target";
 import { type CliResult, cli, containerIds, ROOT, removeProject, TEST_COMMIT } from "../deploy/helpers";
+import { runRepository } from "../support/deploy-images";
 import { freePort, run, uniqueName } from "../support/docker";
 
-export const REPOSITORY = "timekit-test-faults";
+export const REPOSITORY = runRepository("faults");
 
 export interface Stack {
   project: string;

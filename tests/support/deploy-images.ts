@@ -22,6 +22,18 @@ export const RUN_LABEL = "io.timekit.test.run";
 /** This test process: every image and project it makes is labelled or named with it. */
 export const RUN_ID = `${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 
+const runRepositories = new Set<string>();
+
+/**
+ * A repository only this test process tags into (`timekit-test-<what>-<run>`): two runs at once,
+ * from two trees that build different images, never move each other's `1.0.0` under a deploy.
+ */
+export function runRepository(what: string): string {
+  const repository = `timekit-test-${what}-${RUN_ID}`;
+  runRepositories.add(repository);
+  return repository;
+}
+
 /** `FROM base` + labels (no recompile): another version of the same build, labelled with the run. */
 export async function deriveVersion(base: string, ref: string, version: string): Promise<void> {
   const dockerfile = `FROM ${base}\nLABEL org.opencontainers.image.version="${version}" ${RUN_LABEL}="${RUN_ID}" timekit.test="true"\n`;
@@ -99,9 +111,25 @@ export async function healthyButWrong(service: ServiceName, ref: string, version
   await deriveVersion(cached, ref, version);
 }
 
-/** Every image this run labelled, removed (their other tags, e.g. pulled copies, go with them). */
+/**
+ * Every image this run labelled, removed (their other tags, e.g. pulled copies, go with them), and
+ * every tag left in this run's repositories (the edge images a deploy assembled there).
+ */
 export async function removeRunImages(): Promise<void> {
   const out = await run(["docker", "image", "ls", "-q", "--no-trunc", "--filter", `label=${RUN_LABEL}=${RUN_ID}`]);
   const ids = [...new Set(out.stdout.split("\n").filter(Boolean))];
   if (ids.length > 0) await run(["docker", "image", "rm", "-f", ...ids], { timeoutMs: 120_000 });
+  for (const repository of runRepositories) {
+    const tags = await run([
+      "docker",
+      "image",
+      "ls",
+      "--format",
+      "{{.Repository}}:{{.Tag}}",
+      "--filter",
+      `reference=${repository}/*`,
+    ]);
+    const refs = tags.stdout.split("\n").filter((ref) => ref && !ref.endsWith(":<none>"));
+    if (refs.length > 0) await run(["docker", "image", "rm", ...refs], { timeoutMs: 120_000 });
+  }
 }
