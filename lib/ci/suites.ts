@@ -67,6 +67,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/docs/readme.test.ts": [],
   "tests/edge/edge.test.ts": ["bash", "caddy", "docker", COMPOSE, "docker-registry", "git", "skopeo"],
   "tests/edge/flags.test.ts": ["bash", "docker", "skopeo"],
+  "tests/edge/image.test.ts": ["bash", "caddy", "docker", COMPOSE, "git", "skopeo", "tar"],
   "tests/exec.test.ts": ["bash", "cat", "env", "printf", "sh", "sleep", "true"],
   "tests/faults/enospc.test.ts": [
     "bash",

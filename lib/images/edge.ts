@@ -1,16 +1,23 @@
 /**
- * The edge image: Caddy (the reverse proxy in front of service2 on Compose) on `scratch`, assembled
- * from the Caddy binary installed on this machine (Debian's `caddy` package) and edge/Caddyfile,
- * so it needs no registry. Same rules as the services' images: non-root, no shell, labels, a
- * health check that needs no shell (`caddy reload` of the unchanged config through the admin API
- * on loopback: Caddy answers "config is unchanged" and does nothing, and the command exits 0 only
- * when the running Caddy accepted it).
+ * The edge image: Caddy (the reverse proxy in front of service2 on Compose) on `scratch`. Its one
+ * definition is edge/Dockerfile, which `docker compose up --build` builds with Caddy from the
+ * official image. Here it is built with no registry: the same final stage, with Caddy copied from
+ * this machine (Debian's `caddy` package, with the libraries it links) instead of from that image.
  *
- * The tag carries a hash of everything that goes in (binary, config, the image's own definition),
- * so a changed config is a new image that the deploy rolls out through its gate, and building
- * again with nothing changed reuses the image.
+ * The tag carries a hash of everything that goes in (binary, config, the image's definition), so
+ * a changed config is a new image that the deploy rolls out through its gate, and building again
+ * with nothing changed reuses the image.
  */
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DeployError, ExitCode } from "../errors";
@@ -18,45 +25,26 @@ import { run, runChecked } from "../exec";
 import { REPO_ROOT } from "../paths";
 import { buildkitClient, inspectImage, requireEngine } from "./docker";
 import { sha256, sha256OfFile } from "./image-files";
-import { assembleRootfs, NONROOT } from "./rootfs";
+import { assembleRootfs } from "./rootfs";
 
+export const EDGE_DOCKERFILE = join(REPO_ROOT, "edge", "Dockerfile");
 export const EDGE_CONFIG = join(REPO_ROOT, "edge", "Caddyfile");
 /** Where Caddy is inside the image: the same path as in the `caddy:2` image on Docker Hub. */
 export const EDGE_BINARY = "/usr/bin/caddy";
-export const EDGE_CONFIG_PATH = "/etc/caddy/Caddyfile";
-/** The admin API, on the container's own loopback. */
-export const EDGE_ADMIN = "127.0.0.1:2019";
+/** The line of edge/Dockerfile that takes Caddy from the official image. */
+const FROM_IMAGE = `COPY --from=caddy ${EDGE_BINARY} ${EDGE_BINARY}`;
 
-/** The health check, exec form (the image has no shell). */
-export const EDGE_HEALTHCHECK = [
-  EDGE_BINARY,
-  "reload",
-  "--config",
-  EDGE_CONFIG_PATH,
-  "--adapter",
-  "caddyfile",
-  "--address",
-  EDGE_ADMIN,
-];
-
-/** The image's definition; `version` and `tag` are left empty when hashing the inputs. */
-function dockerfile(caddyRelease: string, version: string, tag: string): string {
-  const healthcheck = JSON.stringify(EDGE_HEALTHCHECK);
-  return [
-    "FROM scratch",
-    "COPY rootfs/ /",
-    `COPY Caddyfile ${EDGE_CONFIG_PATH}`,
-    // Caddy writes its autosave and storage under these: the tmpfs on /tmp, the root is read-only.
-    "ENV XDG_CONFIG_HOME=/tmp/caddy/config XDG_DATA_HOME=/tmp/caddy/data",
-    `USER ${NONROOT.uid}:${NONROOT.gid}`,
-    "EXPOSE 8080",
-    "STOPSIGNAL SIGTERM",
-    `LABEL org.opencontainers.image.title="timekit-edge" org.opencontainers.image.version="${version}" org.opencontainers.image.description="Caddy ${caddyRelease} in front of service2, on scratch; no shell" org.opencontainers.image.ref.name="${tag}" io.timekit.edge="true"`,
-    `HEALTHCHECK --interval=2s --timeout=3s --retries=3 --start-period=10s CMD ${healthcheck}`,
-    `ENTRYPOINT ["${EDGE_BINARY}"]`,
-    `CMD ["run", "--config", "${EDGE_CONFIG_PATH}", "--adapter", "caddyfile"]`,
-    "",
-  ].join("\n");
+/**
+ * edge/Dockerfile's final stage with Caddy (and its libraries) from `rootfs/` in the build
+ * context instead of from the official image, and the version labels of this build; `version` and
+ * `tag` are left empty when hashing the inputs.
+ */
+export function localDockerfile(definition: string, caddyRelease: string, version: string, tag: string): string {
+  const finalStage = definition.slice(definition.lastIndexOf("\nFROM scratch\n") + 1);
+  if (!finalStage.startsWith("FROM scratch\n") || !finalStage.includes(`\n${FROM_IMAGE}\n`)) {
+    throw new Error(`edge/Dockerfile must end in a \`FROM scratch\` stage with the line \`${FROM_IMAGE}\``);
+  }
+  return `${finalStage.replace(FROM_IMAGE, "COPY rootfs/ /")}LABEL org.opencontainers.image.version="${version}" org.opencontainers.image.ref.name="${tag}" io.timekit.edge.caddy="${caddyRelease}"\n`;
 }
 
 export interface EdgeImageOptions {
@@ -119,7 +107,10 @@ export async function ensureEdgeImage(options: EdgeImageOptions): Promise<EdgeIm
   }
   const caddyRelease = await caddyVersion(caddy);
   const configText = await Bun.file(config).text();
-  const inputs = sha256(`${await sha256OfFile(caddy)}\n${sha256(configText)}\n${dockerfile(caddyRelease, "", "")}`);
+  const definition = readFileSync(EDGE_DOCKERFILE, "utf8");
+  const inputs = sha256(
+    `${await sha256OfFile(caddy)}\n${sha256(configText)}\n${localDockerfile(definition, caddyRelease, "", "")}`,
+  );
   const version = `${caddyRelease}-${inputs.replace(/^sha256:/, "").slice(0, 12)}`;
   const image = `${options.repository}/edge:${version}`;
   const existing = await inspectImage(image);
@@ -135,7 +126,7 @@ export async function ensureEdgeImage(options: EdgeImageOptions): Promise<EdgeIm
     });
     copyFileSync(config, join(context, "Caddyfile"));
     chmodSync(join(context, "Caddyfile"), 0o444);
-    writeFileSync(join(context, "Dockerfile"), dockerfile(caddyRelease, version, image));
+    writeFileSync(join(context, "Dockerfile"), localDockerfile(definition, caddyRelease, version, image));
     const client = await buildkitClient();
     const iidfile = join(context, "iid");
     await runChecked([...client.argv, "--progress=plain", "--iidfile", iidfile, "--tag", image, context], {

@@ -13,6 +13,7 @@ import { COMPOSE_FILE, composeCli, REPO_ROOT } from "../support/compose";
 import { run, unavailable } from "../support/docker";
 
 const DOCKERFILE = join(REPO_ROOT, "Dockerfile");
+const EDGE_DOCKERFILE = join(REPO_ROOT, "edge", "Dockerfile");
 const dockerfile = await Bun.file(DOCKERFILE).text();
 const composeText = await Bun.file(COMPOSE_FILE).text();
 // biome-ignore lint/suspicious/noExplicitAny: the parsed file is checked by assertions
@@ -35,15 +36,19 @@ function interpolation(value: unknown): { name: string; fallback: string } | nul
 }
 
 describe("Dockerfile", () => {
-  test("dockerlinter reports nothing, down to info level", async () => {
-    const out = await run([join(REPO_ROOT, "node_modules/.bin/dockerlinter"), "-e", "info", "-f", DOCKERFILE], {
-      timeoutMs: 120_000,
-    });
-    expect({ exitCode: out.exitCode, findings: `${out.stdout}${out.stderr}`.trim() }).toEqual({
-      exitCode: 0,
-      findings: "",
-    });
-  }, 120_000);
+  test.each([DOCKERFILE, EDGE_DOCKERFILE])(
+    "dockerlinter reports nothing in %s, down to info level",
+    async (file) => {
+      const out = await run([join(REPO_ROOT, "node_modules/.bin/dockerlinter"), "-e", "info", "-f", file], {
+        timeoutMs: 120_000,
+      });
+      expect({ exitCode: out.exitCode, findings: `${out.stdout}${out.stderr}`.trim() }).toEqual({
+        exitCode: 0,
+        findings: "",
+      });
+    },
+    120_000,
+  );
 
   test("copies every workspace's package.json before the install step, so `--frozen-lockfile` sees the whole workspace", async () => {
     const { workspaces } = (await Bun.file(join(REPO_ROOT, "package.json")).json()) as { workspaces: string[] };
@@ -205,6 +210,16 @@ describe("compose.yaml", () => {
     const direct = YAML.parse(await Bun.file(join(REPO_ROOT, "compose.direct.yaml")).text());
     expect(direct.services.service2.ports).toEqual([`${BIND}:${variable("SERVICE2_PORT", "8080")}:8080`]);
     expect(direct.services.edge.profiles).toEqual(["edge"]);
+  });
+
+  test("builds the edge with the same default Caddy image as edge/Dockerfile", async () => {
+    const fromDockerfile = (await Bun.file(EDGE_DOCKERFILE).text()).match(/^ARG CADDY_IMAGE=(\S+)$/m)?.[1];
+    expect(fromDockerfile).toBeDefined();
+    expect(compose.services.edge.build.context).toBe("edge");
+    expect(interpolation(compose.services.edge.build.args.CADDY_IMAGE)).toEqual({
+      name: "CADDY_IMAGE",
+      fallback: fromDockerfile as string,
+    });
   });
 
   test("builds with the same default builder image as the Dockerfile", () => {
