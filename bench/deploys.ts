@@ -1,6 +1,8 @@
 /**
- * Timings of `bun deploy.ts`: dry run, up, an upgrade of service1, and an automatic rollback from
- * a service1 image that cannot become healthy; on a private project, port and state dir.
+ * Timings of `bun deploy.ts`: dry run, up, a re-run with nothing changed, `status`, an upgrade of
+ * service1, and an automatic rollback from a service1 image that cannot become healthy; on a
+ * private project, port and state dir. Where the time of up and the upgrade goes: each step's
+ * seconds from the deploy's own `--progress=json` events.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,7 +14,7 @@ import { freePort } from "./servers";
 import { type Summary, summarize } from "./stats";
 import { ROOT } from "./throughput";
 
-export type DeployStepId = "dry-run" | "up" | "upgrade" | "rollback";
+export type DeployStepId = "dry-run" | "up" | "unchanged" | "status" | "upgrade" | "rollback";
 
 export interface DeployStep {
   id: DeployStepId;
@@ -23,6 +25,8 @@ export interface DeployStep {
   expectedExit: number;
   /** Set when the step could not be measured, with the reason. */
   notMeasured?: string;
+  /** The deploy's own steps (its `--progress=json` events): seconds per round, by step. */
+  phases?: Record<string, Summary>;
 }
 
 export interface DeployResult {
@@ -36,10 +40,36 @@ export interface DeployResult {
 const LABELS: Record<DeployStepId, string> = {
   "dry-run": "deploy --dry-run",
   up: "up (images present, empty project)",
+  unchanged: "up again, nothing changed",
+  status: "status",
   upgrade: "upgrade service1 (new image beside old)",
   rollback: "automatic rollback (unhealthy service1)",
 };
-const EXPECTED: Record<DeployStepId, number> = { "dry-run": 0, up: 0, upgrade: 0, rollback: 3 };
+const EXPECTED: Record<DeployStepId, number> = {
+  "dry-run": 0,
+  up: 0,
+  unchanged: 0,
+  status: 0,
+  upgrade: 0,
+  rollback: 3,
+};
+/** Steps whose phases are reported. */
+const PHASED: readonly DeployStepId[] = ["up", "upgrade"];
+
+/** `{"event":"end","step":…,"seconds":…}` lines of a `--progress=json` run. */
+function phaseSeconds(stderr: string): [string, number][] {
+  const out: [string, number][] = [];
+  for (const line of stderr.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    try {
+      const e = JSON.parse(line) as { event?: string; step?: string; seconds?: number };
+      if (e.event === "end" && e.step && typeof e.seconds === "number") out.push([e.step, e.seconds]);
+    } catch {
+      // not an event
+    }
+  }
+  return out;
+}
 
 /** Derived images: one that differs only by a label (an upgrade), one that exits at once. */
 async function deriveImages(images: BenchImages, runId: string): Promise<{ upgrade: string; broken: string }> {
@@ -62,18 +92,31 @@ async function deriveImages(images: BenchImages, runId: string): Promise<{ upgra
 export async function runDeploys(opts: { images: BenchImages; runId: string; rounds: number }): Promise<DeployResult> {
   const project = `timekit-bench-${opts.runId}`;
   const stateDir = mkdtempSync(join(tmpdir(), "timekit-bench-state-"));
-  const samples: Record<DeployStepId, { s: number[]; codes: number[]; failure?: string }> = {
-    "dry-run": { s: [], codes: [] },
-    up: { s: [], codes: [] },
-    upgrade: { s: [], codes: [] },
-    rollback: { s: [], codes: [] },
-  };
+  const samples = Object.fromEntries(
+    (Object.keys(LABELS) as DeployStepId[]).map((id) => [
+      id,
+      { s: [] as number[], codes: [] as number[], phases: {} as Record<string, number[]> },
+    ]),
+  ) as Record<DeployStepId, { s: number[]; codes: number[]; phases: Record<string, number[]>; failure?: string }>;
   const version = opts.images.version;
   let compose = "unknown";
   const deploy = async (id: DeployStepId, args: string[]) => {
     const started = performance.now();
-    const r = await exec(["bun", join(ROOT, "deploy.ts"), ...args, `--project=${project}`, `--state_dir=${stateDir}`]);
+    const progress = PHASED.includes(id) ? ["--progress=json"] : [];
+    const r = await exec([
+      "bun",
+      join(ROOT, "deploy.ts"),
+      ...args,
+      ...progress,
+      `--project=${project}`,
+      `--state_dir=${stateDir}`,
+    ]);
     const seconds = (performance.now() - started) / 1000;
+    for (const [phase, s] of phaseSeconds(r.stderr)) {
+      const seen = samples[id].phases[phase] ?? [];
+      seen.push(s);
+      samples[id].phases[phase] = seen;
+    }
     compose = /compose: (.+)/.exec(r.stdout + r.stderr)?.[1]?.trim() ?? compose;
     samples[id].codes.push(r.code);
     if (r.code === EXPECTED[id]) {
@@ -99,6 +142,10 @@ export async function runDeploys(opts: { images: BenchImages; runId: string; rou
         deploy("up", ["up", `--version_service1=${version}`, ...base]),
       );
       if (up === 0) {
+        await step(`deploy round ${r + 1}/${opts.rounds}: up again, nothing changed`, () =>
+          deploy("unchanged", ["up", `--version_service1=${version}`, ...base]),
+        );
+        await step(`deploy round ${r + 1}/${opts.rounds}: status`, () => deploy("status", ["status"]));
         const upgraded = await step(`deploy round ${r + 1}/${opts.rounds}: upgrade service1`, () =>
           deploy("upgrade", ["up", `--version_service1=${derived.upgrade}`, ...base]),
         );
@@ -118,6 +165,9 @@ export async function runDeploys(opts: { images: BenchImages; runId: string; rou
   for (const id of Object.keys(samples) as DeployStepId[]) {
     const s = samples[id];
     steps[id] = { id, label: LABELS[id], seconds: summarize(s.s), exitCodes: s.codes, expectedExit: EXPECTED[id] };
+    if (PHASED.includes(id) && Object.keys(s.phases).length > 0) {
+      steps[id].phases = Object.fromEntries(Object.entries(s.phases).map(([phase, v]) => [phase, summarize(v)]));
+    }
     if (s.s.length === 0) {
       steps[id].notMeasured = s.failure ?? "not reached: an earlier deploy step failed";
     }

@@ -240,8 +240,10 @@ export function computeGoals(r: Omit<BenchResults, "goals">): GoalResult[] {
     ...(dNote("up") ? { note: dNote("up") } : {}),
   });
   for (const [id, target, text] of [
-    ["up", 5, "deploy (up) < 5 s"],
-    ["upgrade", 5, "upgrade < 5 s"],
+    ["up", 5, "deploy with images present ≤ 5 s"],
+    ["unchanged", 2, "deploy with nothing changed ≤ 2 s"],
+    ["status", 1, "status ≤ 1 s"],
+    ["upgrade", 5, "upgrade of service1 ≤ 5 s"],
     ["rollback", 10, "rollback < 10 s"],
     ["dry-run", 0.3, "dry-run < 300 ms"],
   ] as const) {

@@ -205,6 +205,17 @@ export function renderReport(r: BenchResults, reliability: Record<string, unknow
       );
     }
     L.push("");
+    for (const s of Object.values(d.steps)) {
+      if (!s.phases) continue;
+      L.push(
+        `Where the time of "${s.label}" goes, by the deploy's own steps (\`--progress=json\`), seconds, median (min–max); the rest is Bun starting the CLI and reading state:`,
+        "",
+        "| step | seconds |",
+        "|---|---|",
+        ...Object.entries(s.phases).map(([phase, v]) => `| \`${phase}\` | ${fmt(v, 2)} |`),
+        "",
+      );
+    }
   } else L.push(`Not measured: ${r.notMeasured.deploy ?? "not run"}.`, "");
   L.push(
     "## Reliability",
