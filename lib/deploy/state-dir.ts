@@ -84,30 +84,43 @@ export class StateDir {
     return dirs;
   }
 
+  /** Refuses a symlink or non-directory from the root down; `onMissing` false stops the walk. */
+  private walk(onMissing: (dir: string) => boolean): boolean {
+    for (const dir of this.chain()) {
+      let stat: ReturnType<typeof lstatSync> | null = null;
+      try {
+        stat = lstatSync(dir);
+      } catch (error) {
+        if (!isMissing(error)) fail(dir, error);
+      }
+      if (stat === null) {
+        if (!onMissing(dir)) return false;
+        continue;
+      }
+      if (stat.isSymbolicLink()) throw new StateWriteError(dir, "ELOOP", "symlink");
+      if (!stat.isDirectory()) throw new StateWriteError(dir, "ENOTDIR", "it is not a directory");
+    }
+    return true;
+  }
+
   /** Creates the directories (0700) and refuses any that is a symlink or not a directory. */
   ensure(): void {
     if (this.ensured) return;
-    for (const dir of this.chain()) {
+    this.walk((dir) => {
       try {
-        const stat = lstatSync(dir);
-        if (stat.isSymbolicLink()) throw new StateWriteError(dir, "ELOOP", "symlink");
-        if (!stat.isDirectory()) throw new StateWriteError(dir, "ENOTDIR", "it is not a directory");
-      } catch (error) {
-        if (!isMissing(error)) fail(dir, error);
-        try {
-          mkdirSync(dir, { mode: DIR_MODE });
-        } catch (made) {
-          if (codeOf(made) !== "EEXIST") fail(dir, made);
-          if (lstatSync(dir).isSymbolicLink()) throw new StateWriteError(dir, "ELOOP", "symlink");
-        }
+        mkdirSync(dir, { mode: DIR_MODE });
+      } catch (made) {
+        if (codeOf(made) !== "EEXIST") fail(dir, made);
+        if (lstatSync(dir).isSymbolicLink()) throw new StateWriteError(dir, "ELOOP", "symlink");
       }
-    }
+      return true;
+    });
     this.ensured = true;
   }
 
-  /** A file's text, or null when it does not exist. Refuses a symlink. */
+  /** A file's text, or null when it (or the state dir: reading creates nothing) does not exist. */
   read(name: string): string | null {
-    this.ensure();
+    if (!this.ensured && !this.walk(() => false)) return null;
     const file = this.file(name);
     let fd: number;
     try {
