@@ -53,8 +53,8 @@ export class ComposeTarget implements Target {
     this.stack = new ComposeStack(ctx.project, settings, state, ctx.io, ctx.progress);
   }
 
-  async dryRun(plan: Plan): Promise<DryRun> {
-    return { text: describePlan(plan), json: {} };
+  async dryRun(plan: Plan, diff: string): Promise<DryRun> {
+    return { text: `${diff}\n${describePlan(plan)}`, json: {} };
   }
 
   async preflight(plan: Plan): Promise<void> {

@@ -136,12 +136,17 @@ export abstract class K8sTarget<Snapshot> implements Target {
     return this.tools;
   }
 
-  async dryRun(plan: Plan): Promise<DryRun> {
+  /** The manifest as `kubectl apply -f` takes it: the header and the diff are YAML comments. */
+  async dryRun(plan: Plan, diff: string): Promise<DryRun> {
     const input = renderInputFor(plan, this.k8s);
     const rendered = await renderChecked(this.how, input);
     const releases = rendered.releases.map((r) => ({ release: r.release, chart: r.chart, values: r.values }));
     return {
-      text: `# timekit ${this.kind} dry run: namespace ${this.k8s.namespace}, overlay ${this.k8s.overlay}, ${rendered.objects.length} objects; schema and policy checks passed; nothing applied\n${rendered.manifest}`,
+      text: [
+        `# timekit ${this.kind} dry run: namespace ${this.k8s.namespace}, overlay ${this.k8s.overlay}, ${rendered.objects.length} objects; schema and policy checks passed; nothing applied`,
+        ...diff.split("\n").map((line) => `# ${line}`.trimEnd()),
+        rendered.manifest,
+      ].join("\n"),
       json: { render: input, ...(releases.length ? { releases } : {}), objects: rendered.objects.length },
     };
   }

@@ -84,7 +84,7 @@ export interface StatusReport {
 }
 
 export interface DryRun {
-  /** What `--dry-run` prints. */
+  /** What `--dry-run` prints, the diff from what runs included. */
   text: string;
   /** What `--dry-run --json` prints beside `dryRun: true` and the plan. */
   json: Record<string, unknown>;
@@ -98,7 +98,8 @@ export interface Target {
   readonly historyFields: Partial<HistoryEntry>;
 
   /** What `up --dry-run` shows; checks what can be checked offline, changes nothing. */
-  dryRun(plan: Plan): Promise<DryRun>;
+  /** `diff`: what changes from what runs, as text (lib/deploy/reuse.ts describeDiff). */
+  dryRun(plan: Plan, diff: string): Promise<DryRun>;
   /** Checks before the lock, in order: tools, what is rendered, the engine or cluster answering. */
   preflight(plan: Plan): Promise<void>;
   /** The plan with every image the target runs present where it can run it, pinned by content. */

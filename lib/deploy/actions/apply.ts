@@ -31,11 +31,9 @@ export async function apply(target: Target, ctx: TargetContext, request: ApplyRe
   request.check?.(plan);
   const diff = diffPlan(previous, plan);
   if (request.dryRun) {
-    const shown = await target.dryRun(plan);
+    const shown = await target.dryRun(plan, describeDiff(diff));
     ctx.io.stdout(
-      request.json
-        ? `${JSON.stringify({ dryRun: true, diff, plan, ...shown.json }, null, 2)}\n`
-        : `${describeDiff(diff)}\n${shown.text}\n`,
+      request.json ? `${JSON.stringify({ dryRun: true, diff, plan, ...shown.json }, null, 2)}\n` : `${shown.text}\n`,
     );
     return;
   }
