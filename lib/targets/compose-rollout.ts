@@ -5,9 +5,10 @@
  * One Compose rollout step: one service from what it ran (`previous`) to what the plan asks
  * (`target`), in phases the journal announces one by one:
  *
- * 1. canary: one container of the new version beside the running ones, with no network alias and
- *    no published port (no request reaches it), probed on its real route, then removed. A broken
- *    version stops here and nothing that serves was touched.
+ * 1. canary (only when containers of the service run): one container of the new version beside
+ *    the running ones, with no network alias and no published port (no request reaches it), probed
+ *    on its real route, then removed. A broken version stops here and nothing that serves was
+ *    touched.
  * 2. start: a service with replicas running gets the new ones beside the old (surge: service1,
  *    and service2 behind the edge); otherwise the service is started (or recreated: service2
  *    publishing the port itself) as planned.
@@ -137,8 +138,14 @@ export class ComposeRollout implements Rollout {
       run: () => this.verify(this.context.signal),
     };
     if (this.edgeOnly) return [edgePhase, verifyPhase];
+    // With nothing of the service running there is nothing a canary could protect: the new
+    // containers' own health and probes are the gate, and a first deploy saves a container start.
+    const canary: RolloutPhase[] =
+      this.record.oldContainers.length === 0
+        ? []
+        : [{ phase: "canary", name: `${s} ${t.version}: canary, probed on its own`, run: () => this.canary() }];
     const phases: RolloutPhase[] = [
-      { phase: "canary", name: `${s} ${t.version}: canary, probed on its own`, run: () => this.canary() },
+      ...canary,
       {
         phase: "start",
         name: this.surge
