@@ -98,9 +98,13 @@ export class ComposeStack {
   async detect(): Promise<{ command: string[]; version: string }> {
     const forced = this.settings.forcedCommand?.trim();
     const candidates = forced ? [forced.split(/\s+/)] : [["docker", "compose"], ["docker-compose"]];
-    for (const command of candidates) {
-      const out = await run(composeArgv.version(command), { env: this.env(), timeoutMs: 15_000 });
-      if (out.exitCode === 0 && /^v?\d/.test(out.stdout.trim())) {
+    // Asked at once (docker-compose, a Python program, takes a second to answer); v2 wins.
+    const answers = await Promise.all(
+      candidates.map((command) => run(composeArgv.version(command), { env: this.env(), timeoutMs: 15_000 })),
+    );
+    for (const [i, command] of candidates.entries()) {
+      const out = answers[i];
+      if (out?.exitCode === 0 && /^v?\d/.test(out.stdout.trim())) {
         this.command = command;
         return { command, version: out.stdout.trim() };
       }

@@ -59,8 +59,7 @@ export class ComposeTarget implements Target {
 
   async preflight(plan: Plan): Promise<void> {
     await this.ctx.progress.step("check Docker engine and Compose", async () => {
-      await requireEngine();
-      const { command, version } = await this.stack.detect();
+      const [, { command, version }] = await Promise.all([requireEngine(), this.stack.detect()]);
       this.ctx.progress.note(`compose: ${command.join(" ")} ${version}`);
     });
     await checkPort(plan, this.stack);
