@@ -213,11 +213,17 @@ async function deploy(
   }
 
   const running = startingPoint(previous, resolved);
+  const steps = await target.steps(resolved, previous);
+  if (steps.length === 0 && action === "up" && port === plan.port) {
+    // The versions asked for resolved to what runs, as recorded: no step, no history row.
+    if (!request.silent) ctx.io.stdout(`nothing to change: ${await target.summary(running)} runs as recorded\n`);
+    return running;
+  }
   const base = () => ({ ...Journal.begin(action, { ...running }, port) });
   // The first state write: a directory that cannot be written stops the deploy before any change.
   journal.write(base());
   const done: Rollout[] = [];
-  for (const step of await target.steps(resolved, previous)) {
+  for (const step of steps) {
     const label = step.map((service) => `${service} ${resolved.services[service].version}`).join(" and ");
     const context: StepContext = {
       running: { ...running },
