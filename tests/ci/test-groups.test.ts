@@ -29,6 +29,7 @@ describe("test groups", () => {
     ["tests/release/pure.test.ts", [], null],
     ["tests/bench/anything.test.ts", [], "load"],
     ["tests/k8s/settings.test.ts", [], "charts"],
+    ["tests/faults/x.test.ts", ["bash", "docker", COMPOSE], "deploys"],
     ["tests/x/unit.test.ts", [], null],
     ["tests/x/git.test.ts", ["bash", "git", "skopeo"], null],
     ["tests/x/prometheus.test.ts", ["prometheus", "promtool"], null],
@@ -45,7 +46,7 @@ describe("test groups", () => {
       expect(plan.heavy[group as keyof typeof plan.heavy].length).toBeGreaterThan(0);
   });
 
-  test("scripts/test.ts --list runs the fast files; --full runs every file, in two lanes", () => {
+  test("scripts/test.ts --list runs the fast files; --full runs every file, in three lanes", () => {
     const list = (...args: string[]) => {
       const result = Bun.spawnSync(["bun", "scripts/test.ts", "--list", ...args], { cwd: REPO_ROOT });
       expect(result.exitCode).toBe(0);
@@ -56,6 +57,9 @@ describe("test groups", () => {
     expect(full.map((line) => line.split(" ")[1]).sort()).toEqual(allTestFiles(REPO_ROOT));
     const engineLane = full.filter((line) => line.startsWith("engine ")).map((line) => line.slice("engine ".length));
     expect(engineLane.sort()).toEqual([...plan.heavy.engine, ...plan.heavy.load].sort());
+    const deploysLane = full.filter((line) => line.startsWith("deploys ")).map((line) => line.slice("deploys ".length));
+    expect(deploysLane.sort()).toEqual([...plan.heavy.deploys].sort());
+    expect(deploysLane).toContain("tests/faults/interrupts.test.ts");
   });
 
   test("package.json's test scripts and .ci/run use the split", async () => {
