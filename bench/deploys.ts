@@ -14,7 +14,7 @@ import { freePort } from "./servers";
 import { type Summary, summarize } from "./stats";
 import { ROOT } from "./throughput";
 
-export type DeployStepId = "dry-run" | "up" | "unchanged" | "status" | "upgrade" | "rollback";
+export type DeployStepId = "cli" | "dry-run" | "up" | "unchanged" | "status" | "upgrade" | "rollback";
 
 export interface DeployStep {
   id: DeployStepId;
@@ -38,6 +38,7 @@ export interface DeployResult {
 }
 
 const LABELS: Record<DeployStepId, string> = {
+  cli: "the CLI starting and exiting (--version)",
   "dry-run": "deploy --dry-run",
   up: "up (images present, empty project)",
   unchanged: "up again, nothing changed",
@@ -46,6 +47,7 @@ const LABELS: Record<DeployStepId, string> = {
   rollback: "automatic rollback (unhealthy service1)",
 };
 const EXPECTED: Record<DeployStepId, number> = {
+  cli: 0,
   "dry-run": 0,
   up: 0,
   unchanged: 0,
@@ -54,7 +56,7 @@ const EXPECTED: Record<DeployStepId, number> = {
   rollback: 3,
 };
 /** Steps whose phases are reported. */
-const PHASED: readonly DeployStepId[] = ["up", "upgrade"];
+const PHASED: readonly DeployStepId[] = ["up", "unchanged", "upgrade"];
 
 /** `{"event":"end","step":…,"seconds":…}` lines of a `--progress=json` run. */
 function phaseSeconds(stderr: string): [string, number][] {
@@ -134,6 +136,9 @@ export async function runDeploys(opts: { images: BenchImages; runId: string; rou
     for (let r = 0; r < opts.rounds; r++) {
       const port = await freePort();
       const base = [`--version_service2=${version}`, `--port=${port}`, "--health_timeout=30s"];
+      await step(`deploy round ${r + 1}/${opts.rounds}: the CLI alone ×3`, async () => {
+        for (let i = 0; i < 3; i++) await deploy("cli", ["--version"]);
+      });
       await step(`deploy round ${r + 1}/${opts.rounds}: dry run ×3`, async () => {
         for (let i = 0; i < 3; i++)
           await deploy("dry-run", ["up", "--dry-run", `--version_service1=${version}`, ...base]);

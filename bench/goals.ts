@@ -247,7 +247,11 @@ export function computeGoals(r: Omit<BenchResults, "goals">): GoalResult[] {
     ["rollback", 10, "rollback < 10 s"],
     ["dry-run", 0.3, "dry-run < 300 ms"],
   ] as const) {
-    const note = dNote(id);
+    const cli = med(d?.cli?.seconds);
+    const note =
+      dNote(id) ??
+      slowestPhases(d?.[id]?.phases) ??
+      (cli === null ? undefined : `the CLI alone (--version) takes ${cli.toFixed(2)} s`);
     goals.push({
       id: `deploy-${id}`,
       description: text,
@@ -259,4 +263,15 @@ export function computeGoals(r: Omit<BenchResults, "goals">): GoalResult[] {
     });
   }
   return goals.map(evaluateGoal);
+}
+
+/** "slowest steps: service2.edge 3.9 s, …": where a deploy's seconds went, by its own step events. */
+function slowestPhases(phases: Record<string, Summary> | undefined): string | undefined {
+  if (!phases) return undefined;
+  const top = Object.entries(phases)
+    .filter(([, v]) => v.n > 0)
+    .sort(([, a], [, b]) => b.median - a.median)
+    .slice(0, 4)
+    .map(([phase, v]) => `${phase} ${v.median.toFixed(1)} s`);
+  return top.length > 0 ? `slowest steps (medians): ${top.join(", ")}` : undefined;
 }
