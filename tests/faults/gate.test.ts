@@ -13,7 +13,7 @@
  * Tests run in order and share one stack; afterAll removes it and every image this run made.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { composeArgv, composeEnvFile, type ComposeProject as Project } from "../../lib/targets/compose-argv";
@@ -192,6 +192,8 @@ describe.skipIf(!hasDocker)("the gate tests what is new; what runs is what was a
     const dir = mkdtempSync(join(tmpdir(), "timekit-test-faults-env-"));
     try {
       writeFileSync(join(dir, ".env"), "SERVICE2_PORT=1\nTIMEKIT_BIND_ADDRESS=0.0.0.0\nTIMEKIT_MEM_LIMIT=48m\n");
+      // Compose v1.29's `config` wants every build context to exist under the project directory.
+      mkdirSync(join(dir, "edge"));
       const ours = join(dir, "ours.env");
       writeFileSync(ours, composeEnvFile(4242));
       const override = join(dir, "override.yaml");
