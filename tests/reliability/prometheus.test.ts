@@ -26,7 +26,13 @@ async function query(promql: string): Promise<{ metric: Record<string, string>; 
 beforeAll(async () => {
   if (missing) return;
   service1 = await startService("service1");
-  service2 = await startService("service2", { SERVICE1_URL: service1.url });
+  // Roomy budgets for the hop to service1: this test is about what Prometheus sees, and a loaded
+  // two-core machine must not turn it into a latency test (504s).
+  service2 = await startService("service2", {
+    SERVICE1_URL: service1.url,
+    SERVICE1_TIMEOUT_MS: "10000",
+    SERVICE1_ATTEMPT_TIMEOUT_MS: "2500",
+  });
   const port = freePort();
   prometheusUrl = `http://127.0.0.1:${port}`;
   const config = join(dataDir, "prometheus.yml");
