@@ -148,6 +148,9 @@ describe.skipIf(!ready)("the stack on Compose", () => {
         commit: expected.commit,
         built: expected.created,
       });
+      // The edge spreads requests round robin over the replicas, and each counts only what it
+      // served: every replica serves /v1/format first, so whichever answers the scrape has the series.
+      for (let i = 0; i < 2 * REPLICAS; i++) expect((await get(`${service2}/v1/format`)).status).toBe(200);
       const metrics = await get(`${service2}/metrics`);
       expect(metrics.status).toBe(200);
       expect(metrics.text).toMatch(/^http_requests_total\{.*route="\/v1\/format"/m);
