@@ -90,8 +90,17 @@ const hour12 = (fields: Fields) => (hour(fields) % 12 === 0 ? 12 : hour(fields) 
 const minute = ({ date }: Fields) => date.getUTCMinutes();
 const second = ({ date }: Fields) => date.getUTCSeconds();
 const millisecond = ({ date }: Fields) => date.getUTCMilliseconds();
-/** ISO weekday, Monday 1 to Sunday 7. */
-const weekday = ({ date }: Fields) => date.getUTCDay() || 7;
+/**
+ * ISO weekday, Monday 1 to Sunday 7, as Luxon computes it (dayOfWeek, luxon/src/impl/conversions.js):
+ * years 0–99 go through 1900–1999 there, so 0000-02-29 (1900 has none) is named as 0000-03-01.
+ */
+const weekday = (fields: Fields) => {
+  const y = year(fields);
+  if (y < 0 || y >= 100) return fields.date.getUTCDay() || 7;
+  const asLuxon = new Date(Date.UTC(y, month(fields) - 1, day(fields)));
+  asLuxon.setUTCFullYear(asLuxon.getUTCFullYear() - 1900);
+  return asLuxon.getUTCDay() || 7;
+};
 function isLeapYear(y: number): boolean {
   return y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
 }

@@ -312,6 +312,14 @@ describe("the fast path formats exactly as Luxon does", () => {
     );
   });
 
+  test("0000-02-29 is named as Luxon names it (its years 0–99 go through 1900, which has no Feb 29)", () => {
+    // fast-check found it: -62162035080001 is 0000-02-29T23:59:59.999Z.
+    for (const pattern of ["ccccc", "cccc", "EEE", "c", "E"]) {
+      const fast = compileFastFormat(pattern, -2, localeFacts("en-US"));
+      expect(fast?.(-62162035080001)).toBe(luxonFormat(-62162035080001, pattern, -2, "en-US"));
+    }
+  });
+
   test("Luxon keeps what the fast path does not take: names outside en-US, other digits, zones with rules, week fields and macros", () => {
     const facts = (locale: string) => localeFacts(locale);
     expect(compileFastFormat("MMMM", 0, facts("en-GB"))).toBeUndefined();
