@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { EDGE_BINARY, EDGE_DOCKERFILE, ensureEdgeImage, localDockerfile } from "../../lib/images/edge";
 import { ComposeProject, composeCli } from "../support/compose";
 import { removeRunImages, runRepository } from "../support/deploy-images";
-import { inspect, requireDocker, run, uniqueName } from "../support/docker";
+import { inspect, requireDocker, run, unavailable, uniqueName } from "../support/docker";
 
 const definition = readFileSync(EDGE_DOCKERFILE, "utf8");
 
@@ -38,7 +38,9 @@ describe("localDockerfile: edge/Dockerfile's final stage with the local Caddy", 
 });
 
 const compose = await composeCli();
-const hasDocker = (await requireDocker("edge image suite")) && compose !== null;
+const hasDocker =
+  (await requireDocker("edge image suite")) &&
+  (compose !== null || unavailable("edge image suite", "neither `docker compose` nor `docker-compose` answers"));
 
 describe.skipIf(!hasDocker)("the edge image through Compose's build", () => {
   const repository = runRepository("edge-image");
