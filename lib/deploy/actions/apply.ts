@@ -8,7 +8,7 @@ import type { Target, TargetContext } from "../../targets/target";
 import type { LastGood } from "../history";
 import type { Plan, ServiceState, ServiceStatus } from "../plan";
 import { describeDiff, diffPlan, type Given, reuseRunning } from "../reuse";
-import { type LockOptions, stateFiles, up } from "./up";
+import { type LockOptions, sayNothingToChange, stateFiles, up } from "./up";
 
 export interface ApplyRequest {
   /** Every field filled: given values, else defaults. */
@@ -70,7 +70,7 @@ export async function nothingToChange(target: Target, ctx: TargetContext, previo
     return false;
   }
   const running = perService((service) => previous.states[service] as ServiceState);
-  ctx.io.stdout(`nothing to change: ${await target.summary(running)} runs as recorded\n`);
+  await sayNothingToChange(target, ctx, running);
   return true;
 }
 

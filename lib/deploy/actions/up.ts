@@ -57,6 +57,15 @@ export function stateFiles(target: Target, ctx: TargetContext) {
   };
 }
 
+/** What a deploy with nothing to do prints: what runs, as the record names it. */
+export async function sayNothingToChange(
+  target: Target,
+  ctx: TargetContext,
+  running: Record<ServiceName, ServiceState>,
+): Promise<void> {
+  ctx.io.stdout(`nothing to change: ${await target.summary(running)} runs as recorded\n`);
+}
+
 /** Records one history row; `settings` holds every setting the services run with, defaults included. */
 function row(
   target: Target,
@@ -216,7 +225,7 @@ async function deploy(
   const steps = await target.steps(resolved, previous);
   if (steps.length === 0 && action === "up" && port === plan.port) {
     // The versions asked for resolved to what runs, as recorded: no step, no history row.
-    if (!request.silent) ctx.io.stdout(`nothing to change: ${await target.summary(running)} runs as recorded\n`);
+    if (!request.silent) await sayNothingToChange(target, ctx, running);
     return running;
   }
   const base = () => ({ ...Journal.begin(action, { ...running }, port) });
