@@ -53,8 +53,23 @@ export class Progress {
     else this.line(`${paint(this.io, "yellow", "!")} ${line}`);
   }
 
-  /** Runs `fn` as a named step: `✓ name (1.2s)` or `✗ name (0.3s)`; `key` names it in JSON mode. */
+  /** Steps running now: steps may run at once, and a spinner is drawn only while one runs. */
+  private running = 0;
+
+  /**
+   * Runs `fn` as a named step: `✓ name (1.2s)` or `✗ name (0.3s)`; `key` names it in JSON mode.
+   * Steps may overlap (`Promise.all`): each prints its own line when it ends.
+   */
   async step<T>(name: string, fn: () => Promise<T>, key: string = stepKey(name)): Promise<T> {
+    this.running++;
+    try {
+      return await this.track(name, fn, key);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private async track<T>(name: string, fn: () => Promise<T>, key: string): Promise<T> {
     const started = performance.now();
     if (this.mode === "json") {
       this.event({ event: "start", step: key, name });
@@ -72,6 +87,7 @@ export class Progress {
     if (this.spinning) {
       let i = 0;
       timer = setInterval(() => {
+        if (this.running > 1) return;
         this.io.stderr(`\r\x1b[2K${frames[i++ % frames.length]} ${name} (${seconds(started)})`);
         this.spinnerShown = true;
       }, 100);
