@@ -101,10 +101,11 @@ export interface VerifyOptions {
 /**
  * Probes until `successes` answers in a row pass or `timeoutMs` is over (service2 may still be
  * resolving new service1 addresses). `baseUrl` is asked again each round: an object means "not
- * reachable yet", with the reason. Throws GateFailed with the last answer.
+ * reachable yet", with the reason; `afterFailure` says the last request failed (a cached address
+ * may be stale). Throws GateFailed with the last answer.
  */
 export async function verifyEndToEnd(
-  baseUrl: () => Promise<string | { unreachable: string }>,
+  baseUrl: (afterFailure: boolean) => Promise<string | { unreachable: string }>,
   timeoutMs: number,
   options: VerifyOptions = {},
 ): Promise<void> {
@@ -112,11 +113,13 @@ export async function verifyEndToEnd(
   const deadline = performance.now() + timeoutMs;
   let last = "";
   let streak = 0;
+  let lastFailed = false;
   while (performance.now() < deadline) {
     options.signal?.throwIfAborted();
-    const url = await baseUrl();
+    const url = await baseUrl(lastFailed);
     const probe =
       typeof url === "string" ? await probeThroughService2(url) : { ok: false as const, detail: url.unreachable };
+    lastFailed = !probe.ok;
     if (probe.ok) {
       streak++;
       if (streak >= needed) return;

@@ -20,6 +20,9 @@ export interface ComposeProject {
 /** The Compose services a deploy runs: the two of the contract and the edge in front of service2. */
 export type ComposeService = ServiceName | "edge";
 
+/** The label naming the service of a container Compose created. */
+export const SERVICE_LABEL = "com.docker.compose.service";
+
 /** Label on a canary container, so anything left of one is found again. */
 export const CANARY_LABEL = "io.timekit.deploy.canary";
 
@@ -86,11 +89,15 @@ export const composeArgv = {
     "--remove-orphans",
     ...(volumes ? ["--volumes"] : []),
   ],
-  /** The labels Compose puts on a service's own containers (one-off `run` containers excluded). */
-  labels: (project: string, service: ComposeService) => ({
+  /** The labels Compose puts on the project's own containers (one-off `run` containers excluded). */
+  projectLabels: (project: string) => ({
     "com.docker.compose.project": project,
-    "com.docker.compose.service": service,
     "com.docker.compose.oneoff": "False",
+  }),
+  /** The same for one service's containers. */
+  labels: (project: string, service: ComposeService) => ({
+    ...composeArgv.projectLabels(project),
+    [SERVICE_LABEL]: service,
   }),
   /** The labels of a service's canaries (see `canary`). */
   canaryLabels: (project: string, service: ServiceName) => ({

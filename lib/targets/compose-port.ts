@@ -25,7 +25,8 @@ function portTaken(port: number): boolean {
 export async function checkPort(plan: Plan, stack: ComposeStack): Promise<void> {
   const { port } = plan;
   if (port === 0) return;
-  const front = [...(await stack.containers("edge")), ...(await stack.containers("service2"))];
+  const { edge, service2 } = await stack.snapshot();
+  const front = [...edge, ...service2];
   const ours = front.some((c) => publishedUrl(c) === `http://127.0.0.1:${port}`);
   if (ours || !portTaken(port)) return;
   const publisher = plan.services.service2.edge ? "edge" : "service2";

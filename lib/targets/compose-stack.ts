@@ -31,6 +31,7 @@ import {
   composeEnvFile,
   composeEnvironment,
   composeLiteral,
+  SERVICE_LABEL,
 } from "./compose-argv";
 
 export const OVERRIDE_FILE = "compose.override.yaml";
@@ -45,6 +46,18 @@ export function publishedUrl(container: ContainerInfo): string | null {
 }
 
 export const isRunning = (c: ContainerInfo) => c.status === "running";
+
+/** Where clients reach service2 in a snapshot: a running edge's published port, else service2's own. */
+export function frontUrl(containers: Record<ComposeService, ContainerInfo[]>): string | null {
+  for (const service of ["edge", "service2"] as const) {
+    const url = containers[service]
+      .filter(isRunning)
+      .map(publishedUrl)
+      .find((u) => u !== null);
+    if (url) return url;
+  }
+  return null;
+}
 export const isHealthy = (c: ContainerInfo) => isRunning(c) && (c.health ?? "healthy") === "healthy";
 
 /** The override file's text for the whole stack (Compose always reads every service). */
@@ -82,7 +95,8 @@ export interface ComposeSettings {
 }
 
 export class ComposeStack {
-  command: string[] | undefined;
+  /** Set once `ready` has found the Compose command. */
+  private command: string[] | undefined;
   /** Whether the files last written put the edge in front of service2 (else compose.direct.yaml). */
   private edge = true;
 
@@ -94,8 +108,32 @@ export class ComposeStack {
     readonly progress: Progress,
   ) {}
 
+  /** The detection under way or done (see `startDetecting`). */
+  private detection: Promise<{ command: string[]; version: string }> | undefined;
+
+  /**
+   * Starts asking which Compose command answers, without waiting: docker-compose 1.29, a Python
+   * program, takes most of a second to print its version, which the deploy spends resolving images
+   * and reading what runs. A deploy that changes nothing never waits for it.
+   */
+  startDetecting(): void {
+    if (this.detection) return;
+    this.detection = this.detect();
+    // Awaited by `ready`; a failure is reported there, not as an unhandled rejection.
+    this.detection.catch(() => {});
+  }
+
+  /** The Compose command, once detected (a DeployError when none answers). */
+  async ready(): Promise<{ command: string[]; version: string }> {
+    this.startDetecting();
+    const found = await (this.detection as Promise<{ command: string[]; version: string }>);
+    if (!this.command) this.progress.note(`compose: ${found.command.join(" ")} ${found.version}`);
+    this.command = found.command;
+    return found;
+  }
+
   /** `["docker","compose"]` or `["docker-compose"]`, whichever answers (v2 preferred). */
-  async detect(): Promise<{ command: string[]; version: string }> {
+  private async detect(): Promise<{ command: string[]; version: string }> {
     const forced = this.settings.forcedCommand?.trim();
     const candidates = forced ? [forced.split(/\s+/)] : [["docker", "compose"], ["docker-compose"]];
     // Asked at once (docker-compose, a Python program, takes a second to answer); v2 wins.
@@ -104,10 +142,7 @@ export class ComposeStack {
     );
     for (const [i, command] of candidates.entries()) {
       const out = answers[i];
-      if (out?.exitCode === 0 && /^v?\d/.test(out.stdout.trim())) {
-        this.command = command;
-        return { command, version: out.stdout.trim() };
-      }
+      if (out?.exitCode === 0 && /^v?\d/.test(out.stdout.trim())) return { command, version: out.stdout.trim() };
     }
     throw new DeployError(
       forced ? `TIMEKIT_COMPOSE="${forced}" does not run Docker Compose` : "Docker Compose is not installed",
@@ -143,7 +178,7 @@ export class ComposeStack {
   }
 
   async compose(argv: (p: ComposeProject) => string[], what: string): Promise<void> {
-    if (!this.command) await this.detect();
+    await this.ready();
     const out = await run(argv(this.composeProject()), { env: this.env(), timeoutMs: 300_000 });
     if (out.exitCode === 0) return;
     const detail = lastLines(out, 5).join("\n    ");
@@ -154,6 +189,17 @@ export class ComposeStack {
         ? "the published port is in use: stop what holds it or pass --port=<free port>"
         : undefined,
     );
+  }
+
+  /**
+   * Every container of the project's services (no canaries), by service, oldest first, from one
+   * engine query; `all` includes stopped ones.
+   */
+  async snapshot(all = false): Promise<Record<ComposeService, ContainerInfo[]>> {
+    const found = await inspectContainers(await containersLabelled(composeArgv.projectLabels(this.project), all));
+    const byService: Record<ComposeService, ContainerInfo[]> = { service1: [], service2: [], edge: [] };
+    for (const c of found) byService[c.labels[SERVICE_LABEL] as ComposeService]?.push(c);
+    return byService;
   }
 
   /** The service's own containers (no canaries), oldest first; `all` includes stopped ones. */
@@ -172,14 +218,7 @@ export class ComposeStack {
 
   /** Where clients reach service2: the edge's published port, or service2's own without the edge. */
   async url(): Promise<string | null> {
-    for (const service of ["edge", "service2"] as const) {
-      const url = (await this.containers(service))
-        .filter(isRunning)
-        .map(publishedUrl)
-        .find((u) => u !== null);
-      if (url) return url;
-    }
-    return null;
+    return frontUrl(await this.snapshot());
   }
 
   /** Waits until every container is healthy; fails early when one exits or turns unhealthy. */
@@ -267,11 +306,19 @@ export class ComposeStack {
     }
   }
 
-  /** Requests through service2's published port, `successes` in a row. */
+  /**
+   * Requests through service2's published port, `successes` in a row. The port is looked up again
+   * only after a request failed (the first answer may come before the edge or service2 publishes).
+   */
   async verifyThroughService2(timeoutMs: number, successes: number, signal?: AbortSignal): Promise<void> {
-    await verifyEndToEnd(async () => (await this.url()) ?? { unreachable: "service2 is not running" }, timeoutMs, {
-      successes,
-      signal,
-    });
+    let known: string | null = null;
+    await verifyEndToEnd(
+      async (afterFailure) => {
+        if (known === null || afterFailure) known = await this.url();
+        return known ?? { unreachable: "service2 is not running" };
+      },
+      timeoutMs,
+      { successes, signal },
+    );
   }
 }

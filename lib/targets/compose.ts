@@ -17,21 +17,22 @@ import {
   EDGE_PENDING,
   type EdgeState,
   type Plan,
+  type ServicePlan,
   type ServiceState,
   serviceChanged,
   stateOf,
 } from "../deploy/plan";
 import { StateDir } from "../deploy/state-dir";
 import { DeployError, ExitCode } from "../errors";
-import { inspectImage, requireEngine, retireContainers } from "../images/docker";
+import { type ContainerInfo, inspectImage, requireEngine, retireContainers } from "../images/docker";
 import { ensureEdgeImage } from "../images/edge";
 import { resolveImage } from "../images/resolve";
 import { DEFAULT_PORT } from "../limits";
 import { perService, SERVICES, type ServiceName } from "../services";
-import { composeArgv } from "./compose-argv";
+import { type ComposeService, composeArgv } from "./compose-argv";
 import { checkPort } from "./compose-port";
 import { ComposeRollout } from "./compose-rollout";
-import { type ComposeSettings, ComposeStack, isRunning, publishedUrl } from "./compose-stack";
+import { type ComposeSettings, ComposeStack, frontUrl, isRunning, publishedUrl } from "./compose-stack";
 import { composeEdgeStatus, composeServiceStatus } from "./compose-status";
 import type { DryRun, Rollout, StatusReport, StepContext, Target, TargetContext } from "./target";
 
@@ -43,6 +44,8 @@ export class ComposeTarget implements Target {
   readonly undo = null;
   readonly stateDir: string;
   private readonly stack: ComposeStack;
+  /** What `steps` saw, until a rollout changes it: a deploy that changes nothing asks the engine once. */
+  private seen: Record<ComposeService, ContainerInfo[]> | null = null;
 
   constructor(
     private readonly ctx: TargetContext,
@@ -57,29 +60,42 @@ export class ComposeTarget implements Target {
     return { text: `${diff}\n${describePlan(plan)}`, json: {} };
   }
 
+  /**
+   * The engine must answer before anything else; which Compose command answers is asked in the
+   * background and awaited only when the deploy changes something (see `steps`).
+   */
   async preflight(plan: Plan): Promise<void> {
-    await this.ctx.progress.step("check Docker engine and Compose", async () => {
-      const [, { command, version }] = await Promise.all([requireEngine(), this.stack.detect()]);
-      this.ctx.progress.note(`compose: ${command.join(" ")} ${version}`);
+    await this.ctx.progress.step("check Docker engine", async () => {
+      this.stack.startDetecting();
+      await requireEngine();
     });
     await checkPort(plan, this.stack);
   }
 
+  /** Both services' images and the edge's, at once (lookups, pulls and loads are independent). */
   async resolveImages(plan: Plan): Promise<Plan> {
-    const services = { ...plan.services };
     const { progress } = this.ctx;
-    for (const service of SERVICES) {
+    const resolve = (service: ServiceName) => {
       const s = plan.services[service];
-      const resolved = await progress.step(
+      return progress.step(
         `${service} ${s.version}: ${s.source.kind === "build" ? "build" : "resolve"} image`,
-        () => resolveImage(s, (line) => progress.note(line)),
+        async () => {
+          const resolved = await resolveImage(s, (line) => progress.note(line));
+          progress.note(`${service}: ${resolved.image} (${resolved.digest})`);
+          return resolved;
+        },
         `${service}.image`,
       );
-      progress.note(`${service}: ${resolved.image} (${resolved.digest})`);
-      services[service] = resolved;
-    }
+    };
+    // Builds share the machine's cores and print their own progress: one after the other.
+    const builds = SERVICES.some((service) => plan.services[service].source.kind === "build");
     const edge = plan.services.service2.edge;
-    if (edge) services.service2 = { ...services.service2, edge: await this.resolveEdge(edge, plan) };
+    const [resolved, edgeState] = await Promise.all([
+      builds ? sequentially(SERVICES, resolve) : Promise.all(SERVICES.map(resolve)),
+      edge ? this.resolveEdge(edge, plan) : Promise.resolve(undefined),
+    ]);
+    const services = perService((service) => resolved[SERVICES.indexOf(service)] as ServicePlan);
+    if (edgeState) services.service2 = { ...services.service2, edge: edgeState };
     return { ...plan, services };
   }
 
@@ -112,19 +128,20 @@ export class ComposeTarget implements Target {
   }
 
   /** True when the edge runs as `desired` asks (one healthy-or-starting container of its image, or none). */
-  private async edgeAsPlanned(desired: ServiceState): Promise<boolean> {
-    const edge = await this.stack.containers("edge", true);
+  private edgeAsPlanned(desired: ServiceState, edge: ContainerInfo[]): boolean {
     if (!desired.edge) return edge.length === 0;
     return edge.length === 1 && edge.every((c) => c.image === desired.edge?.image && isRunning(c));
   }
 
   async steps(plan: Plan, previous: LastGood): Promise<ServiceName[][]> {
     const steps: ServiceName[][] = [];
+    const containers = await this.stack.snapshot(true);
+    this.seen = containers;
     for (const service of SERVICES) {
       const desired = plan.services[service];
-      const now = await this.stack.containers(service, true);
+      const now = containers[service];
       // What publishes the port: the edge, or service2 itself without it.
-      const front = desired.edge ? await this.stack.containers("edge", true) : now;
+      const front = desired.edge ? containers.edge : now;
       const portMoved =
         service === "service2" &&
         plan.port !== 0 &&
@@ -132,17 +149,20 @@ export class ComposeTarget implements Target {
       const upToDate =
         !serviceChanged(previous.states[service], desired) &&
         !portMoved &&
-        (service !== "service2" || (await this.edgeAsPlanned(desired))) &&
+        (service !== "service2" || this.edgeAsPlanned(desired, containers.edge)) &&
         now.length === desired.replicas &&
         now.every((c) => c.image === desired.image && isRunning(c));
       if (upToDate) this.ctx.progress.note(`${service}: unchanged (${desired.version}), not restarted`);
       else steps.push([service]);
     }
+    // Something changes: Compose must answer before the first state write.
+    if (steps.length > 0) await this.stack.ready();
     return steps;
   }
 
   rollout(plan: Plan, step: ServiceName[], context: StepContext, previous: LastGood): Rollout {
     const [service] = step as [ServiceName];
+    this.seen = null;
     const record: StepRecord = {
       services: [service],
       phase: "canary",
@@ -156,11 +176,12 @@ export class ComposeTarget implements Target {
   }
 
   resume(record: StepRecord, context: StepContext): Rollout {
+    this.seen = null;
     return new ComposeRollout(this.stack, record, context, true);
   }
 
   async summary(state: Record<ServiceName, ServiceState>): Promise<string> {
-    const url = await this.stack.url();
+    const url = this.seen ? frontUrl(this.seen) : await this.stack.url();
     const s2 = state.service2;
     return `service1 ${state.service1.version} x${state.service1.replicas}, service2 ${s2.version} x${s2.replicas}${s2.edge ? " behind the edge" : ""}${url ? ` at ${url}` : ""}`;
   }
@@ -172,16 +193,13 @@ export class ComposeTarget implements Target {
    */
   async status(lastGood: LastGood): Promise<StatusReport> {
     await requireEngine();
-    // Independent engine queries, at once: `status` answers in the time of the slowest.
-    const [edgeContainers, ...serviceContainers] = await Promise.all(
-      (["edge", ...SERVICES] as const).map((service) => this.stack.containers(service, true)),
-    );
+    const { edge: edgeContainers, ...serviceContainers } = await this.stack.snapshot(true);
     // The edge's version and image are what its containers say (its image's labels).
-    const edge = edgeContainers?.length ? composeEdgeStatus(edgeContainers) : null;
+    const edge = edgeContainers.length ? composeEdgeStatus(edgeContainers) : null;
     const services = {} as Record<ServiceName, ReturnType<typeof composeServiceStatus>>;
-    SERVICES.forEach((service, i) => {
+    SERVICES.forEach((service) => {
       services[service] = composeServiceStatus(
-        serviceContainers[i] ?? [],
+        serviceContainers[service],
         lastGood.states[service],
         service,
         service === "service2" ? (edge?.url ?? null) : null,
@@ -195,8 +213,7 @@ export class ComposeTarget implements Target {
   }
 
   async down(options: { volumes: boolean; lastGood: LastGood }): Promise<void> {
-    await requireEngine();
-    if (!this.stack.command) await this.stack.detect();
+    await Promise.all([requireEngine(), this.stack.ready()]);
     const placeholder: ServiceState = { version: "-", image: "-", digest: null, replicas: 0, env: {} };
     this.stack.write(
       perService((service) => options.lastGood.states[service] ?? placeholder),
@@ -209,4 +226,11 @@ export class ComposeTarget implements Target {
       await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down");
     });
   }
+}
+
+/** `fn` over `items`, one at a time, in order. */
+async function sequentially<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await fn(item));
+  return results;
 }
