@@ -7,17 +7,24 @@
  *
  * 1. canary (only when containers of the service run): one container of the new version beside
  *    the running ones, with no network alias and no published port (no request reaches it), probed
- *    on its real route, then removed. A broken version stops here and nothing that serves was
- *    touched.
+ *    on its real route, then removed (in the background: nothing reaches it). A broken version stops
+ *    here and nothing that serves was touched.
  * 2. start: a service with replicas running gets the new ones beside the old (surge: service1,
  *    and service2 behind the edge); otherwise the service is started (or recreated: service2
  *    publishing the port itself) as planned.
- * 3. health, 4. probe: every new container healthy, and its real route answering by itself.
+ * 3. probe: every new container running and its real route answering by itself.
+ * 4. health (surge): every new container healthy by Docker's own check, before the old go.
  * 5. retire (surge): the old containers stop (they drain) and are removed. Behind the edge, a
  *    replica that stops listening is skipped and the request retried on another one.
  * 6. edge (service2): the edge in front of it started, or replaced when its image (its config)
- *    changed, and healthy. A step that changes only the edge has just this phase and verify.
- * 7. verify: requests through the published port, several in a row.
+ *    changed. A step that changes only the edge has just this phase and verify. When neither
+ *    service2 nor the edge runs (a first deploy), the edge starts in the start phase instead.
+ * 7. verify: requests through the published port, several in a row, while Docker's health check
+ *    of every new container (and of a new edge) comes to "healthy". The step ends when both pass.
+ *
+ * Without old containers to keep (replace), Docker's health is awaited only in verify, beside
+ * the edge's start and the requests: Docker 20.10 runs a container's first check one interval
+ * (2 s) after it starts, and the probe has by then asked more of it than `/healthz` does.
  *
  * `recover` undoes the step after a failure or an interrupt (removes the canary or the new
  * containers, or puts `previous` back), or, once the old containers are being retired, finishes it.
@@ -39,7 +46,11 @@ export class ComposeRollout implements Rollout {
   private readonly service: ServiceName;
   /** Ids of the containers the start phase created. */
   private fresh: string[] = [];
+  /** Ids of the edge containers the edge phase started (their health is checked in verify). */
+  private freshEdge: string[] = [];
   private probeUnsupported = false;
+  /** The canary's removal, under way after it passed (awaited before the step ends). */
+  private canaryRemoval: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stack: ComposeStack,
@@ -66,6 +77,11 @@ export class ComposeRollout implements Rollout {
   /** service2 as it runs, only the edge in front of it changes. */
   private get edgeOnly(): boolean {
     return this.record.detail?.mode === "edge";
+  }
+
+  /** The edge starts in the start phase, at the same time as service2 (nothing of either runs). */
+  private get edgeAlongside(): boolean {
+    return this.record.detail?.alongside === true;
   }
 
   /** The step starts, replaces or removes the edge. */
@@ -102,6 +118,7 @@ export class ComposeRollout implements Rollout {
     const besideOld = this.service === "service1" || (prev?.edge !== undefined && target.edge !== undefined);
     let mode = besideOld && old.length > 0 && prev !== null ? "surge" : "replace";
     let edge = false;
+    let alongside = false;
     if (this.service === "service2") {
       const edgeNow = await this.stack.containers("edge", true);
       const port = this.record.port.target;
@@ -120,8 +137,10 @@ export class ComposeRollout implements Rollout {
       // Only the edge changes when service2 stays behind it; adding or removing the edge moves the
       // port between the edge and service2, which recreates service2 (replace).
       if (edge && serviceAsIs && besideOld) mode = "edge";
+      // Neither runs (a first deploy): the edge starts beside service2 instead of after it.
+      alongside = edge && target.edge !== undefined && old.length === 0 && edgeNow.length === 0;
     }
-    this.record.detail = { ...this.record.detail, mode, edge };
+    this.record.detail = { ...this.record.detail, mode, edge, alongside };
   }
 
   get phases(): RolloutPhase[] {
@@ -129,17 +148,17 @@ export class ComposeRollout implements Rollout {
     const t = this.target;
     const edgePhase: RolloutPhase = {
       phase: "edge",
-      name: t.edge ? `edge: start or replace (${t.edge.image}), wait for health` : "edge: remove",
+      name: t.edge ? `edge: start or replace (${t.edge.image})` : "edge: remove",
       run: () => this.edge(),
     };
     const verifyPhase: RolloutPhase = {
       phase: "verify",
-      name: "verify requests through the published port reach service1",
+      name: "verify: requests through the published port reach service1, new containers healthy",
       run: () => this.verify(this.context.signal),
     };
     if (this.edgeOnly) return [edgePhase, verifyPhase];
     // With nothing of the service running there is nothing a canary could protect: the new
-    // containers' own health and probes are the gate, and a first deploy saves a container start.
+    // containers' own probes and health are the gate, and a first deploy saves a container start.
     const canary: RolloutPhase[] =
       this.record.oldContainers.length === 0
         ? []
@@ -150,13 +169,18 @@ export class ComposeRollout implements Rollout {
         phase: "start",
         name: this.surge
           ? `${s} ${t.version}: start ${t.replicas} new beside ${this.record.oldContainers.length} old`
-          : `${s} ${t.version}: start ${t.replicas} container(s)`,
+          : `${s} ${t.version}: start ${t.replicas} container(s)${this.edgeAlongside ? " and the edge" : ""}`,
         run: () => this.start(),
       },
-      { phase: "health", name: `${s} ${t.version}: wait for health`, run: () => this.health() },
       { phase: "probe", name: `${s} ${t.version}: probe each new container`, run: () => this.probeFresh() },
     ];
     if (this.surge) {
+      // The old containers go only once the new ones are healthy by Docker's own check too.
+      phases.push({
+        phase: "health",
+        name: `${s} ${t.version}: wait for health`,
+        run: () => this.health(),
+      });
       phases.push({
         phase: "retire",
         name: `${s}: retire ${this.record.oldContainers.length} old container(s)`,
@@ -164,12 +188,12 @@ export class ComposeRollout implements Rollout {
       });
     }
     // Removing the edge happens in start, before service2 takes the port.
-    if (this.touchesEdge && t.edge) phases.push(edgePhase);
+    if (this.touchesEdge && t.edge && !this.edgeAlongside) phases.push(edgePhase);
     phases.push(verifyPhase);
     return phases;
   }
 
-  /** The edge as the target state asks: started or replaced (its image changed) and healthy. */
+  /** The edge as the target state asks: started or replaced (its image changed); verify waits for its health. */
   private async edge(): Promise<void> {
     const edge = this.target.edge;
     if (!edge) {
@@ -178,13 +202,7 @@ export class ComposeRollout implements Rollout {
     }
     this.writeWith(this.target, this.record.port.target);
     await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge");
-    const ids = await this.stack.containerIds("edge");
-    try {
-      await this.stack.waitHealthy(ids, this.context.timeoutMs, this.context.signal);
-    } catch (error) {
-      if (error instanceof GateFailed) throw new GateFailed(`edge: ${error.message}`, await containerDiagnostics(ids));
-      throw error;
-    }
+    this.freshEdge = await this.stack.containerIds("edge");
   }
 
   private async removeEdge(): Promise<void> {
@@ -208,13 +226,17 @@ export class ComposeRollout implements Rollout {
         await this.stack.waitHealthy([canary.id], this.context.timeoutMs, this.context.signal);
       }
     } catch (error) {
-      if (error instanceof GateFailed) {
-        throw new GateFailed(`canary: ${error.message}`, await containerDiagnostics([canary.id]));
-      }
-      throw error;
-    } finally {
+      const failure =
+        error instanceof GateFailed
+          ? new GateFailed(`canary: ${error.message}`, await containerDiagnostics([canary.id]))
+          : error;
       await this.removeCanaries();
+      throw failure;
     }
+    // It passed, and nothing reaches it: it stops while the new containers start.
+    const removal = this.removeCanaries();
+    removal.catch(() => {}); // awaited by verify, whose failure undoes the step
+    this.canaryRemoval = removal;
   }
 
   private async removeCanaries(): Promise<void> {
@@ -235,10 +257,13 @@ export class ComposeRollout implements Rollout {
       // Without the edge, service2 takes the port the edge held: the edge goes first.
       if (this.service === "service2" && !this.target.edge) await this.removeEdge();
       this.writeWith(this.target, this.record.port.target);
-      await this.stack.compose(
-        (p) => composeArgv.up(p, this.service, this.target.replicas),
-        `starting ${this.service}`,
-      );
+      // Two Compose commands at once: one command naming both would hold the edge back until
+      // service2 is healthy (its depends_on), about 2 s of Docker's first health check.
+      await Promise.all([
+        this.stack.compose((p) => composeArgv.up(p, this.service, this.target.replicas), `starting ${this.service}`),
+        this.edgeAlongside ? this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge") : undefined,
+      ]);
+      if (this.edgeAlongside) this.freshEdge = await this.stack.containerIds("edge");
     }
     await this.findFresh();
   }
@@ -259,25 +284,57 @@ export class ComposeRollout implements Rollout {
     }
   }
 
-  private async health(): Promise<void> {
-    if (this.fresh.length === 0) await this.findFresh();
-    await this.withDiagnostics(() => this.stack.waitHealthy(this.fresh, this.context.timeoutMs, this.context.signal));
-  }
-
   private async probeFresh(): Promise<void> {
     if (this.fresh.length === 0) await this.findFresh();
-    if (this.probeUnsupported) return;
     await this.withDiagnostics(async () => {
-      for (const id of this.fresh) {
-        if ((await this.stack.probe(id, this.service, this.context.timeoutMs, this.context.signal)) === "unsupported") {
-          this.probeUnsupported = true;
-          return;
+      if (!this.probeUnsupported) {
+        for (const id of this.fresh) {
+          if (
+            (await this.stack.probe(id, this.service, this.context.timeoutMs, this.context.signal)) === "unsupported"
+          ) {
+            this.probeUnsupported = true;
+            break;
+          }
         }
       }
+      // A binary without --probe: its health check is all that can be asked of it before the old go.
+      if (this.probeUnsupported) await this.stack.waitHealthy(this.fresh, this.context.timeoutMs, this.context.signal);
     });
   }
 
+  /**
+   * Requests through the published port and Docker's health of what this step started, at once;
+   * the first to fail stops the other.
+   */
   private async verify(signal?: AbortSignal): Promise<void> {
+    const failed = new AbortController();
+    const either = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+    try {
+      await Promise.all([this.requestsThrough(either), this.newContainersHealthy(either), this.canaryRemoval]);
+    } catch (error) {
+      failed.abort();
+      throw error;
+    }
+  }
+
+  private async health(signal = this.context.signal): Promise<void> {
+    if (this.fresh.length === 0 && !this.edgeOnly) await this.findFresh();
+    await this.withDiagnostics(() => this.stack.waitHealthy(this.fresh, this.context.timeoutMs, signal));
+  }
+
+  private async newContainersHealthy(signal: AbortSignal): Promise<void> {
+    await this.health(signal);
+    try {
+      await this.stack.waitHealthy(this.freshEdge, this.context.timeoutMs, signal);
+    } catch (error) {
+      if (error instanceof GateFailed) {
+        throw new GateFailed(`edge: ${error.message}`, await containerDiagnostics(this.freshEdge));
+      }
+      throw error;
+    }
+  }
+
+  private async requestsThrough(signal: AbortSignal): Promise<void> {
     if ((await this.stack.url()) === null) {
       if (this.service === "service2") {
         throw new GateFailed(`${this.target.edge ? "the edge" : "service2"} publishes no port on 127.0.0.1`);
@@ -294,6 +351,7 @@ export class ComposeRollout implements Rollout {
   async recover(at: Phase, cause: "failed" | "interrupted"): Promise<Restored> {
     try {
       if (this.resumed) await this.stack.waitForOrphans(this.context.timeoutMs);
+      await this.canaryRemoval.catch(() => {});
       await this.removeCanaries();
       if (at === "canary") {
         this.noteWith(this.previous ?? this.target, this.record.port.previous);

@@ -31,10 +31,10 @@ const hasDocker = await requireDocker("deploy fault-injection suite");
 type Signal = "SIGINT" | "SIGTERM" | "SIGKILL";
 type Group = "service1" | "service2" | "rollback";
 const PHASES: Record<Group, string[]> = {
-  service1: ["canary", "start", "health", "probe", "retire", "verify"],
+  service1: ["canary", "start", "probe", "health", "retire", "verify"],
   // Behind the edge, service2 rolls like service1: new beside old, then the old retired.
-  service2: ["canary", "start", "health", "probe", "retire", "verify"],
-  rollback: ["canary", "start", "health", "probe", "retire", "verify"],
+  service2: ["canary", "start", "probe", "health", "retire", "verify"],
+  rollback: ["canary", "start", "probe", "health", "retire", "verify"],
 };
 const SIGTERM_AT: Record<Group, string> = { service1: "start", service2: "start", rollback: "retire" };
 const VERSIONS = ["1.0.0", "1.1.0", "1.2.0"];

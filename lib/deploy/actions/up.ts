@@ -246,8 +246,10 @@ async function deploy(
       await rollout.prepare();
       for (const phase of rollout.phases) {
         guard.checkpoint();
+        // The phase counts as reached once the journal says so: a write that fails (a full disk)
+        // is undone as the phase before it.
+        journal.write({ ...base(), step: { ...rollout.record, phase: phase.phase } });
         at = phase.phase;
-        journal.write({ ...base(), step: { ...rollout.record, phase: at } });
         guard.onAbandon = (signal) => abandon(ctx, journal, history, target, action, running, port, started, signal);
         await ctx.progress.step(phase.name, phase.run, `${step.join("+")}.${phase.phase}`);
       }
