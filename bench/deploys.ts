@@ -1,7 +1,7 @@
 /**
- * Timings of `bun deploy.ts`: dry run, up, a re-run with nothing changed, `status`, an upgrade of
- * service1, and an automatic rollback from a service1 image that cannot become healthy; on a
- * private project, port and state dir. Where the time of up and the upgrade goes: each step's
+ * Timings of `bun deploy.ts`: dry run, up, a re-run with nothing changed (with the same version
+ * flags, and with none: what runs), `status`, an upgrade of service1, and an automatic rollback
+ * from a service1 image that cannot become healthy; on a private project, port and state dir. Where the time of up and the upgrade goes: each step's
  * seconds from the deploy's own `--progress=json` events.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -14,7 +14,15 @@ import { freePort } from "./servers";
 import { type Summary, summarize } from "./stats";
 import { ROOT } from "./throughput";
 
-export type DeployStepId = "cli" | "dry-run" | "up" | "unchanged" | "status" | "upgrade" | "rollback";
+export type DeployStepId =
+  | "cli"
+  | "dry-run"
+  | "up"
+  | "unchanged"
+  | "unchanged-implicit"
+  | "status"
+  | "upgrade"
+  | "rollback";
 
 export interface DeployStep {
   id: DeployStepId;
@@ -42,6 +50,7 @@ const LABELS: Record<DeployStepId, string> = {
   "dry-run": "deploy --dry-run",
   up: "up (images present, empty project)",
   unchanged: "up again, nothing changed",
+  "unchanged-implicit": "up again, nothing changed, no version flags (what runs)",
   status: "status",
   upgrade: "upgrade service1 (new image beside old)",
   rollback: "automatic rollback (unhealthy service1)",
@@ -51,6 +60,7 @@ const EXPECTED: Record<DeployStepId, number> = {
   "dry-run": 0,
   up: 0,
   unchanged: 0,
+  "unchanged-implicit": 0,
   status: 0,
   upgrade: 0,
   rollback: 3,
@@ -149,6 +159,9 @@ export async function runDeploys(opts: { images: BenchImages; runId: string; rou
       if (up === 0) {
         await step(`deploy round ${r + 1}/${opts.rounds}: up again, nothing changed`, () =>
           deploy("unchanged", ["up", `--version_service1=${version}`, ...base]),
+        );
+        await step(`deploy round ${r + 1}/${opts.rounds}: up again, no version flags`, () =>
+          deploy("unchanged-implicit", ["up"]),
         );
         await step(`deploy round ${r + 1}/${opts.rounds}: status`, () => deploy("status", ["status"]));
         const upgraded = await step(`deploy round ${r + 1}/${opts.rounds}: upgrade service1`, () =>

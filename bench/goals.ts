@@ -242,6 +242,7 @@ export function computeGoals(r: Omit<BenchResults, "goals">): GoalResult[] {
   for (const [id, target, text] of [
     ["up", 5, "deploy with images present ≤ 5 s"],
     ["unchanged", 2, "deploy with nothing changed ≤ 2 s"],
+    ["unchanged-implicit", 2, "deploy with nothing changed, no version flags ≤ 2 s"],
     ["status", 1, "status ≤ 1 s"],
     ["upgrade", 5, "upgrade of service1 ≤ 5 s"],
     ["rollback", 10, "rollback < 10 s"],
