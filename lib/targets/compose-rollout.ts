@@ -110,7 +110,9 @@ export class ComposeRollout implements Rollout {
   }
 
   async prepare(): Promise<void> {
-    const old = await this.stack.containerIds(this.service, true);
+    const containers = await this.stack.snapshot(true);
+    const running = containers[this.service];
+    const old = running.map((c) => c.id);
     this.record.oldContainers = old;
     const prev = this.previous;
     const target = this.target;
@@ -120,7 +122,7 @@ export class ComposeRollout implements Rollout {
     let edge = false;
     let alongside = false;
     if (this.service === "service2") {
-      const edgeNow = await this.stack.containers("edge", true);
+      const edgeNow = containers.edge;
       const port = this.record.port.target;
       const portMoved = port !== 0 && edgeNow.some((c) => publishedUrl(c) !== `http://127.0.0.1:${port}`);
       edge = target.edge
@@ -128,7 +130,6 @@ export class ComposeRollout implements Rollout {
           portMoved ||
           !(edgeNow.length === 1 && edgeNow.every((c) => c.image === target.edge?.image && isRunning(c)))
         : edgeNow.length > 0;
-      const running = await inspectContainers(old);
       const serviceAsIs =
         prev !== null &&
         !serviceChanged({ ...prev, edge: target.edge }, target) &&
