@@ -245,6 +245,12 @@ export async function untagImage(ref: string): Promise<void> {
 export async function retireContainers(ids: readonly string[]): Promise<void> {
   if (ids.length === 0) return;
   await run(["docker", "stop", ...ids], { timeoutMs: 120_000 });
+  await removeContainers(ids);
+}
+
+/** Removes containers at once (SIGKILL): only for ones no request reaches, which have nothing to drain. */
+export async function removeContainers(ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
   await run(["docker", "rm", "-f", ...ids], { timeoutMs: 60_000 });
 }
 

@@ -7,8 +7,8 @@
  *
  * 1. canary (only when containers of the service run): one container of the new version beside
  *    the running ones, with no network alias and no published port (no request reaches it), probed
- *    on its real route, then removed (in the background: nothing reaches it). A broken version stops
- *    here and nothing that serves was touched.
+ *    on its real route, then removed at once (nothing to drain). A broken version stops here and
+ *    nothing that serves was touched.
  * 2. start: a service with replicas running gets the new ones beside the old (surge: service1,
  *    and service2 behind the edge); otherwise the service is started (or recreated: service2
  *    publishing the port itself) as planned.
@@ -32,7 +32,7 @@
 import type { Phase, StepRecord } from "../deploy/journal";
 import { edgeChanged, type ServiceState, serviceChanged } from "../deploy/plan";
 import { errorText, GateFailed } from "../errors";
-import { containerDiagnostics, inspectContainers, retireContainers } from "../images/docker";
+import { containerDiagnostics, inspectContainers, removeContainers, retireContainers } from "../images/docker";
 import type { ServiceName } from "../services";
 import { composeArgv } from "./compose-argv";
 import { type ComposeStack, isRunning, publishedUrl } from "./compose-stack";
@@ -49,8 +49,6 @@ export class ComposeRollout implements Rollout {
   /** Ids of the edge containers the edge phase started (their health is checked in verify). */
   private freshEdge: string[] = [];
   private probeUnsupported = false;
-  /** The canary's removal, under way after it passed (awaited before the step ends). */
-  private canaryRemoval: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly stack: ComposeStack,
@@ -234,15 +232,13 @@ export class ComposeRollout implements Rollout {
       await this.removeCanaries();
       throw failure;
     }
-    // It passed, and nothing reaches it: it stops while the new containers start.
-    const removal = this.removeCanaries();
-    removal.catch(() => {}); // awaited by verify, whose failure undoes the step
-    this.canaryRemoval = removal;
+    await this.removeCanaries();
   }
 
+  /** No request reaches a canary (no alias, no published port): it is removed without a drain. */
   private async removeCanaries(): Promise<void> {
     const ids = await this.stack.canaryIds(this.service);
-    if (ids.length > 0) await retireContainers(ids);
+    await removeContainers(ids);
     this.record.canary = null;
   }
 
@@ -311,7 +307,7 @@ export class ComposeRollout implements Rollout {
     const failed = new AbortController();
     const either = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
     try {
-      await Promise.all([this.requestsThrough(either), this.newContainersHealthy(either), this.canaryRemoval]);
+      await Promise.all([this.requestsThrough(either), this.newContainersHealthy(either)]);
     } catch (error) {
       failed.abort();
       throw error;
@@ -352,7 +348,6 @@ export class ComposeRollout implements Rollout {
   async recover(at: Phase, cause: "failed" | "interrupted"): Promise<Restored> {
     try {
       if (this.resumed) await this.stack.waitForOrphans(this.context.timeoutMs);
-      await this.canaryRemoval.catch(() => {});
       await this.removeCanaries();
       if (at === "canary") {
         this.noteWith(this.previous ?? this.target, this.record.port.previous);
