@@ -172,13 +172,17 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
         }
         pendingKill = name;
       } else {
-        expect(r.code).toBe(c.signal === "SIGINT" ? 130 : 143);
-        expect(r.stderr).toContain(`interrupted by ${c.signal}`);
+        // verify is the last phase and can be over in a fraction of a second (new beside old, the
+        // new ones already healthy): a signal handled after it ended finds the deploy done, which
+        // ends as any deploy does (exit 0, an `ok` row). Every other phase must be interrupted.
+        const finished = c.phase === "verify" && r.code === 0;
+        expect(r.code).toBe(finished ? 0 : c.signal === "SIGINT" ? 130 : 143);
+        if (!finished) expect(r.stderr).toContain(`interrupted by ${c.signal}`);
         expect(await answers(s.port)).toBe(true);
         const st = await s.status();
         expect(st.journal).toBeUndefined();
         const [row] = await s.history();
-        expect(row?.result).toBe("interrupted");
+        expect(row?.result).toBe(finished ? "ok" : "interrupted");
         for (const service of ["service1", "service2"] as const) {
           expect(st.services[service].running).toHaveLength(1);
           expect(st.services[service].health).toBe("healthy");
@@ -191,7 +195,8 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
       }
       if (c.signal !== "SIGKILL") {
         const sent = client.stats.ok + client.stats.failed - (before.ok + before.failed);
-        failed[name] = `${client.stats.failed - before.failed}/${sent}`;
+        failed[name] =
+          `${client.stats.failed - before.failed}/${sent}${r.code === 0 ? " (done before the signal)" : ""}`;
       } else {
         failed[name] =
           `${client.stats.failed - before.failed}/${client.stats.ok + client.stats.failed - (before.ok + before.failed)} (until the next command)`;
