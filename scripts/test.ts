@@ -5,10 +5,11 @@
  *   bun run test:full    everything: the fast default plus the engine, chart, load and release suites
  *   bun scripts/test.ts --list [--full]   the files each lane runs, one per line, and nothing else
  *
- * test:full runs three lanes at once, each a sequence of `bun test` runs: `offline` runs the fast
- * default first (exactly what `bun run test` runs), then the chart suites and the release and
- * workflow suites (CPU and temporary directories only); `engine` runs the Docker suites, then the
- * load suites; `deploys` runs the fault-injection suites (lib/ci/test-groups.ts says why).
+ * test:full runs three lanes at once, each a sequence of `bun test` runs: `fast` runs the fast
+ * default first (exactly what `bun run test` runs), then the chart suites, the release and
+ * workflow suites (CPU and temporary directories only) and the edge suites; `engine` runs the
+ * other Docker suites, then the load suites; `deploys` runs the fault-injection suites
+ * (lib/ci/test-groups.ts says why).
  * Each lane's lines are prefixed with its name. Extra arguments (for example `-t name`) go to every
  * `bun test`. With --full the last two lines are the totals, `N pass` and `N fail`, as `bun test`
  * prints them. Exit code: 0 when every run passed.
@@ -39,7 +40,7 @@ function lanes(full: boolean): Lane[] {
       .filter((group) => HEAVY_GROUPS[group].lane === lane)
       .flatMap((group) => plan.heavy[group]);
   return [
-    { name: "offline", runs: [plan.fast, inLane("offline")] },
+    { name: "fast", runs: [plan.fast, inLane("fast")] },
     { name: "engine", runs: [inLane("engine")] },
     { name: "deploys", runs: [inLane("deploys")] },
   ];

