@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { BenchResults } from "./results";
 import type { GoalResult, Summary } from "./stats";
 import { type Bar, barChart, formatNumber } from "./svg";
+import { TRIED } from "./tried";
 
 const fmt = (s: Summary | undefined, digits = 1) =>
   s && s.n > 0 ? `${s.median.toFixed(digits)} (${s.min.toFixed(digits)}–${s.max.toFixed(digits)})` : "n/a";
@@ -124,6 +125,17 @@ export function renderReport(r: BenchResults, reliability: Record<string, unknow
   );
   for (const g of r.goals) L.push(goalRow(g));
   L.push("");
+  const missed = r.goals.filter((g) => g.status === "missed");
+  if (missed.length > 0) {
+    L.push("### Missed here: the measured reason, and what was tried", "");
+    for (const g of missed) {
+      const measured = g.note ? `${g.note.replace(/\.?$/, ".")} ` : "";
+      L.push(
+        `- **${g.description}** (${formatNumber(g.actual ?? Number.NaN)} ${g.unit}): ${measured}${TRIED[g.id] ?? ""}`.trimEnd(),
+      );
+    }
+    L.push("");
+  }
   const t = r.throughput;
   L.push("## Throughput, latency and CPU: `GET /v1/timestamp`", "");
   if (t) {

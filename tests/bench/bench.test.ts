@@ -1,12 +1,14 @@
 import { describe, expect, test } from "bun:test";
 import { computeGoals, computeRatios } from "../../bench/goals";
 import { parseDurationMs, parseWrk } from "../../bench/load";
+import { renderReport } from "../../bench/report";
 import type { BenchResults } from "../../bench/results";
 import { type Args, parseArgs } from "../../bench/run";
 import { parseStat } from "../../bench/servers";
 import { evaluateGoal, median, pairedRatios, summarize } from "../../bench/stats";
 import { barChart, escapeXml } from "../../bench/svg";
 import type { RoundFigure, ThroughputResult } from "../../bench/throughput";
+import { TRIED } from "../../bench/tried";
 
 const WRK_OUTPUT = `Running 8s test @ http://127.0.0.1:40001/v1/timestamp
   1 threads and 50 connections
@@ -165,6 +167,42 @@ describe("goals", () => {
     expect(goals["deploy-up"]?.status).toBe("not measured");
     expect(goals["service1-cold-start"]?.status).toBe("not measured");
     expect(goals["service2-image-size"]?.status).toBe("not measured");
+  });
+
+  test("the report lists each missed goal with its measured reason and what was tried", () => {
+    const base = { throughput, notMeasured: {} } as unknown as Omit<BenchResults, "goals">;
+    const ratios = computeRatios(base);
+    const goals = computeGoals({ ...base, ratios });
+    const machine = { cores: 2, model: "m", kernel: "k", bun: "1", node: null, docker: null, date: "d", hostname: "h" };
+    // The goals come from the rounds above; the tables need no figures for this.
+    const results = { ...base, throughput: undefined, ratios, goals, machine, mode: "full" };
+    const report = renderReport(results as unknown as BenchResults, []);
+    const section =
+      report.split("### Missed here: the measured reason, and what was tried")[1]?.split("\n## ")[0] ?? "";
+    const missed = goals.filter((g) => g.status === "missed");
+    expect(missed.map((g) => g.id)).toEqual(["service1-cpu", "two-hop-cpu", "two-hop-p99"]);
+    for (const g of missed) {
+      const line = section.split("\n").find((l) => l.startsWith(`- **${g.description}**`)) ?? "";
+      expect(line).toContain(g.note ?? "");
+      expect(line).toContain(TRIED[g.id] ?? "");
+    }
+    expect(section).toContain(TRIED["two-hop-p99"] as string);
+    // A goal that is met is not listed.
+    expect(section).not.toContain("service1 warm peak RSS");
+  });
+
+  test("every goal the bench can miss has what was tried, or is one the tree meets by design", () => {
+    const base = { throughput, notMeasured: {} } as unknown as Omit<BenchResults, "goals">;
+    const ids = computeGoals({ ...base, ratios: computeRatios(base) }).map((g) => g.id);
+    const alwaysMet = ["service1-cpu", "two-hop-cpu", "service1-rss", "two-hop-vs-raw", "service1-vs-express"];
+    const withoutEntry = ids.filter((id) => TRIED[id] === undefined && !alwaysMet.includes(id));
+    expect(withoutEntry).toEqual([
+      "service1-image-size",
+      "service2-image-size",
+      "compose-healthy",
+      "deploy-rollback",
+      "deploy-dry-run",
+    ]);
   });
 });
 
