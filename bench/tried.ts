@@ -5,6 +5,8 @@
  * own figures are in the report's tables.
  */
 export const TRIED: Readonly<Record<string, string>> = {
+  "service1-cpu":
+    "Tried and kept: one fast lane in the runtime (the hottest route answered from Bun's route table with a pre-bound metrics series, prebuilt headers, and the access line built as a string into a buffer flushed every 200 ms, when full and on drain; pino went: 6.1 µs of CPU per line through pino against 0.4 µs for the buffered line, in 300,000-line rounds on one core). Before it, service1 cost 1.8–2.2× raw. The full run before this one, on the same machine while other work loaded it (2026-11-30 02:58), measured 1.18×; this quieter run's rounds spread from 1.03× to 1.41×, and its fastest rounds put the rest on the access line at `info` (the note). Not tried: writing the access line from a worker, or sampling it.",
   "service2-rss":
     "Tried: the runtime's fast lane (pino gone, a pre-bound metrics recorder, prebuilt headers) that took service1 under 1.5×. service2 holds more: the fetch client's keep-alive pool to service1 and each in-flight response, and Luxon for patterns the fast path does not take. Bun's `--smol` compiled in (`--compile-exec-argv=--smol`; 2026-11-30, two 5 s runs at -c50 while a CI run loaded the machine) gave 59.9–61.3 MiB against 62.3–62.7 MiB without: about 2 MiB, short of the budget, with CPU figures too noisy to compare; not adopted.",
   "two-hop-p99":
