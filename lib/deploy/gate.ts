@@ -13,7 +13,7 @@ import { TIMESTAMP_PATH, TimestampSchema } from "@timekit/service1/contract";
 import { FORMAT_PATH, FormattedSchema } from "@timekit/service2/contract";
 import { GateFailed } from "../errors";
 import type { ServiceName } from "../services";
-import { pause } from "./interrupt";
+import { backoff, pause } from "./interrupt";
 
 /** Where the service binary is in every image (compose.yaml's healthcheck runs it too). */
 export const SERVICE_BINARY = "/usr/local/bin/service";
@@ -114,6 +114,7 @@ export async function verifyEndToEnd(
   let last = "";
   let streak = 0;
   let lastFailed = false;
+  const wait = backoff(100, 1000);
   while (performance.now() < deadline) {
     options.signal?.throwIfAborted();
     const url = await baseUrl(lastFailed);
@@ -128,7 +129,7 @@ export async function verifyEndToEnd(
     }
     streak = 0;
     last = probe.detail;
-    await pause(250, options.signal);
+    await pause(wait(), options.signal);
   }
   throw new GateFailed(
     `no ${needed > 1 ? `${needed} requests in a row` : "request"} through service2 reached service1 within ${Math.round(timeoutMs / 1000)}s (last: ${last})`,

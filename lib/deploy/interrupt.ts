@@ -94,3 +94,17 @@ export async function pause(ms: number, signal?: AbortSignal): Promise<void> {
     signal.addEventListener("abort", onAbort, { once: true });
   });
 }
+
+/**
+ * The waits of a poll: `first` ms, then half as long again each time, never over `cap`. A gate
+ * that waits for seconds asks the engine often at first (most waits end early) and then less,
+ * so its own queries do not take the CPU the containers it waits for need.
+ */
+export function backoff(first: number, cap: number): () => number {
+  let next = first;
+  return () => {
+    const now = next;
+    next = Math.min(cap, Math.round(next * 1.5));
+    return now;
+  };
+}

@@ -11,7 +11,7 @@
 import { dirname, join } from "node:path";
 import YAML from "yaml";
 import { judgeProbe, type ProbeVerdict, probeCommand, verifyEndToEnd } from "../deploy/gate";
-import { pause } from "../deploy/interrupt";
+import { backoff, pause } from "../deploy/interrupt";
 import { DEFAULT_LIMITS, type ServiceState } from "../deploy/plan";
 import { processesWithArgs } from "../deploy/processes";
 import type { Progress } from "../deploy/progress";
@@ -224,6 +224,7 @@ export class ComposeStack {
   /** Waits until every container is healthy; fails early when one exits or turns unhealthy. */
   async waitHealthy(ids: string[], timeoutMs: number, signal?: AbortSignal): Promise<void> {
     const deadline = performance.now() + timeoutMs;
+    const wait = backoff(100, 400);
     for (;;) {
       const containers = await inspectContainers(ids);
       // "restarting": the process exited and the restart policy is at it again.
@@ -244,7 +245,7 @@ export class ComposeStack {
         const waiting = containers.filter((c) => !isHealthy(c)).map((c) => `${c.name} (${c.health ?? c.status})`);
         throw new GateFailed(`not healthy after ${Math.round(timeoutMs / 1000)}s: ${waiting.join(", ")}`);
       }
-      await pause(200, signal);
+      await pause(wait(), signal);
     }
   }
 
@@ -266,6 +267,7 @@ export class ComposeStack {
     signal?: AbortSignal,
   ): Promise<"ok" | "unsupported"> {
     const deadline = performance.now() + timeoutMs;
+    const wait = backoff(150, 600);
     let wrong = 0;
     for (;;) {
       const [container] = await inspectContainers([id]);
@@ -280,7 +282,7 @@ export class ComposeStack {
       if (wrong >= 5 || performance.now() > deadline) {
         throw new GateFailed(`${container.name}: ${verdict.detail}`);
       }
-      await pause(300, signal);
+      await pause(wait(), signal);
     }
   }
 

@@ -15,7 +15,7 @@ import { down } from "../../lib/deploy/actions/down";
 import { rollback } from "../../lib/deploy/actions/rollback";
 import { up } from "../../lib/deploy/actions/up";
 import { entryFromState, History, type LastGood } from "../../lib/deploy/history";
-import { InterruptGuard } from "../../lib/deploy/interrupt";
+import { backoff, InterruptGuard } from "../../lib/deploy/interrupt";
 import { Journal, type Phase, type StepRecord } from "../../lib/deploy/journal";
 import { EDGE_PENDING, type Plan, planFor, type ServiceState, stateOf } from "../../lib/deploy/plan";
 import { Progress } from "../../lib/deploy/progress";
@@ -629,4 +629,9 @@ test("a deploy from a deploy file records the file's path in its history row", a
     file: "/srv/deploy.yaml",
   });
   expect((await new History(dir).read())[0]?.file).toBe("/srv/deploy.yaml");
+});
+
+test("a gate's poll waits longer each time, up to its cap", () => {
+  const wait = backoff(100, 400);
+  expect(Array.from({ length: 6 }, wait)).toEqual([100, 150, 225, 338, 400, 400]);
 });
