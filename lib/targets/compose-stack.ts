@@ -46,6 +46,7 @@ export function publishedUrl(container: ContainerInfo): string | null {
 }
 
 export const isRunning = (c: ContainerInfo) => c.status === "running";
+export const isHealthy = (c: ContainerInfo) => isRunning(c) && (c.health ?? "healthy") === "healthy";
 
 /** Where clients reach service2 in a snapshot: a running edge's published port, else service2's own. */
 export function frontUrl(containers: Record<ComposeService, ContainerInfo[]>): string | null {
@@ -58,7 +59,6 @@ export function frontUrl(containers: Record<ComposeService, ContainerInfo[]>): s
   }
   return null;
 }
-export const isHealthy = (c: ContainerInfo) => isRunning(c) && (c.health ?? "healthy") === "healthy";
 
 /** The override file's text for the whole stack (Compose always reads every service). */
 export function overrideText(project: string, state: Record<ServiceName, ServiceState>): string {
