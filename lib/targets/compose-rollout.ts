@@ -225,14 +225,13 @@ export class ComposeRollout implements Rollout {
         await this.stack.waitHealthy([canary.id], this.context.timeoutMs, this.context.signal);
       }
     } catch (error) {
-      const failure =
-        error instanceof GateFailed
-          ? new GateFailed(`canary: ${error.message}`, await containerDiagnostics([canary.id]))
-          : error;
+      if (error instanceof GateFailed) {
+        throw new GateFailed(`canary: ${error.message}`, await containerDiagnostics([canary.id]));
+      }
+      throw error;
+    } finally {
       await this.removeCanaries();
-      throw failure;
     }
-    await this.removeCanaries();
   }
 
   /** No request reaches a canary (no alias, no published port): it is removed without a drain. */
