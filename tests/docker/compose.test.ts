@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { ensureEdgeImage } from "../../lib/images/edge";
+import { ROOMY_UPSTREAM } from "../integration/processes";
 import { type ComposeCli, ComposeProject, composeCli } from "../support/compose";
 import {
   containerLogs,
@@ -72,10 +73,7 @@ describe.skipIf(!ready)("the stack on Compose", () => {
       SERVICE2_PORT: String(port),
       EDGE_IMAGE: edge.image,
       TIMEKIT_HEALTHCHECK_INTERVAL: "1s",
-      // Roomy budgets for the hop to service1: these tests are about draining and routing, and a
-      // loaded two-core machine must not turn them into latency tests (504s).
-      SERVICE1_TIMEOUT_MS: "10000",
-      SERVICE1_ATTEMPT_TIMEOUT_MS: "2500",
+      ...ROOMY_UPSTREAM,
     });
     await project.compose([
       "up",

@@ -11,6 +11,13 @@ export function freePort(): number {
   return port as number;
 }
 
+/**
+ * service2's budgets for its calls to service1 in suites that load the machine: on two saturated
+ * cores one call can outlast the default second, and service2 answers 504. Those suites are about
+ * what they measure (routing, draining, metrics, memory), not service1's latency.
+ */
+export const ROOMY_UPSTREAM = { SERVICE1_TIMEOUT_MS: "10000", SERVICE1_ATTEMPT_TIMEOUT_MS: "2500" } as const;
+
 export interface ServiceProcess {
   process: Subprocess<"ignore", "pipe", "pipe">;
   port: number;

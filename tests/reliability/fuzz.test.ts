@@ -1,19 +1,16 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
-import { type ServiceProcess, startService, stopAll } from "../integration/processes";
+import { ROOMY_UPSTREAM, type ServiceProcess, startService, stopAll } from "../integration/processes";
 import { recordReliability } from "./record";
 
 let service1: ServiceProcess;
 let service2: ServiceProcess;
 beforeAll(async () => {
   service1 = await startService("service1", { LOG_LEVEL: "warn" });
-  // Roomy budgets for the hop to service1 (the same as tests/reliability/prometheus.test.ts): a
-  // saturated two-core machine must not turn a 504 from a slow hop into a failure of this test.
   service2 = await startService("service2", {
     SERVICE1_URL: service1.url,
     LOG_LEVEL: "warn",
-    SERVICE1_TIMEOUT_MS: "10000",
-    SERVICE1_ATTEMPT_TIMEOUT_MS: "2500",
+    ...ROOMY_UPSTREAM,
   });
 });
 afterAll(() => stopAll([service1, service2]));

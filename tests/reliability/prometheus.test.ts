@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
-import { freePort, type ServiceProcess, startService, stopAll } from "../integration/processes";
+import { freePort, ROOMY_UPSTREAM, type ServiceProcess, startService, stopAll } from "../integration/processes";
 import { suiteToolsReady } from "../support/suite-tools";
 import { recordReliability } from "./record";
 
@@ -26,12 +26,9 @@ async function query(promql: string): Promise<{ metric: Record<string, string>; 
 beforeAll(async () => {
   if (missing) return;
   service1 = await startService("service1");
-  // Roomy budgets for the hop to service1: this test is about what Prometheus sees, and a loaded
-  // two-core machine must not turn it into a latency test (504s).
   service2 = await startService("service2", {
     SERVICE1_URL: service1.url,
-    SERVICE1_TIMEOUT_MS: "10000",
-    SERVICE1_ATTEMPT_TIMEOUT_MS: "2500",
+    ...ROOMY_UPSTREAM,
   });
   const port = freePort();
   prometheusUrl = `http://127.0.0.1:${port}`;
