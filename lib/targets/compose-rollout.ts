@@ -331,13 +331,15 @@ export class ComposeRollout implements Rollout {
   }
 
   private async requestsThrough(signal: AbortSignal): Promise<void> {
-    if ((await this.stack.url()) === null) {
+    const url = await this.stack.url();
+    if (url === null) {
       if (this.service === "service2") {
         throw new GateFailed(`${this.target.edge ? "the edge" : "service2"} publishes no port on 127.0.0.1`);
       }
       return; // service1 on its own (service2 not deployed yet): its probes were the gate
     }
     await this.stack.verifyThroughService2(
+      url,
       Math.min(this.context.timeoutMs, VERIFY_TIMEOUT_MS),
       VERIFY_SUCCESSES,
       signal,
@@ -409,7 +411,8 @@ export class ComposeRollout implements Rollout {
     if (probe && !this.probeUnsupported) {
       for (const id of ids) await this.stack.probe(id, this.service, this.context.timeoutMs);
     }
-    if ((await this.stack.url()) !== null) await this.stack.verifyThroughService2(this.context.timeoutMs, 1);
+    const url = await this.stack.url();
+    if (url !== null) await this.stack.verifyThroughService2(url, this.context.timeoutMs, 1);
   }
 
   /** Puts `previous` back with Compose (or removes the service when it never ran well). */

@@ -309,11 +309,11 @@ export class ComposeStack {
   }
 
   /**
-   * Requests through service2's published port, `successes` in a row. The port is looked up again
-   * only after a request failed (the first answer may come before the edge or service2 publishes).
+   * Requests through service2's published port (`url`, as the caller just read it), `successes` in
+   * a row. The port is looked up again only after a request failed.
    */
-  async verifyThroughService2(timeoutMs: number, successes: number, signal?: AbortSignal): Promise<void> {
-    let known: string | null = null;
+  async verifyThroughService2(url: string, timeoutMs: number, successes: number, signal?: AbortSignal): Promise<void> {
+    let known: string | null = url;
     await verifyEndToEnd(
       async (afterFailure) => {
         if (known === null || afterFailure) known = await this.url();
