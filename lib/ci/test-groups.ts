@@ -73,7 +73,10 @@ export interface TestPlan {
 
 /** Every listed test file, split into the fast default and the heavy groups, each sorted. */
 export function testPlan(suiteTools: Readonly<Record<string, readonly string[]>>): TestPlan {
-  const plan: TestPlan = { fast: [], heavy: { engine: [], edge: [], deploys: [], load: [], charts: [], release: [] } };
+  const heavy = Object.fromEntries(
+    Object.keys(HEAVY_GROUPS).map((group) => [group, []]),
+  ) as unknown as TestPlan["heavy"];
+  const plan: TestPlan = { fast: [], heavy };
   for (const file of Object.keys(suiteTools).sort()) {
     const group = heavyGroupOf(file, suiteTools[file] ?? []);
     if (group) plan.heavy[group].push(file);
