@@ -11,7 +11,8 @@
  * other Docker suites, then the load suites; `deploys` runs the fault-injection suites
  * (lib/ci/test-groups.ts says why).
  * Each lane's lines are prefixed with its name. Extra arguments (for example `-t name`) go to every
- * `bun test`. With --full the last two lines are the totals, `N pass` and `N fail`, as `bun test`
+ * `bun test`. With --full, the lanes' times come next, then each failed test as `[lane] file > name`
+ * (a CI log's tail then says what failed), and last the totals, `N pass` and `N fail`, as `bun test`
  * prints them. Exit code: 0 when every run passed.
  */
 import { join } from "node:path";
@@ -50,6 +51,26 @@ interface RunResult {
   exitCode: number;
   pass: number;
   fail: number;
+  /** `file > test name` of each `(fail)` line, in the order `bun test` printed them. */
+  failed: string[];
+}
+
+/** Reads `bun test`'s lines: its totals, and which test of which file failed. */
+export function testOutputReader(): { read(line: string): void; result: Omit<RunResult, "exitCode"> } {
+  const result: Omit<RunResult, "exitCode"> = { pass: 0, fail: 0, failed: [] };
+  let file = "";
+  return {
+    result,
+    read(line) {
+      const counted = /^\s*(\d+) (pass|fail)$/.exec(line);
+      if (counted?.[2] === "pass") result.pass = Number(counted[1]);
+      if (counted?.[2] === "fail") result.fail = Number(counted[1]);
+      const header = /^(\S+\.test\.[cm]?[jt]sx?):$/.exec(line);
+      if (header?.[1]) file = header[1];
+      const failed = /^\(fail\) (.*?)(?: \[[\d.]+m?s\])?$/.exec(line);
+      if (failed?.[1]) result.failed.push(file ? `${file} > ${failed[1]}` : failed[1]);
+    },
+  };
 }
 
 /** Runs `bun test` on `files`, copying its lines with `prefix`, and reads its totals. */
@@ -64,14 +85,12 @@ async function runTests(files: string[], extra: string[], prefix: string): Promi
       env: Bun.env,
     },
   );
-  const result: RunResult = { exitCode: 0, pass: 0, fail: 0 };
+  const reader = testOutputReader();
   const copy = async (stream: ReadableStream<Uint8Array>, sink: { write(text: string): unknown }) => {
     let pending = "";
     const decoder = new TextDecoder();
     const emit = (line: string) => {
-      const counted = /^\s*(\d+) (pass|fail)$/.exec(line);
-      if (counted?.[2] === "pass") result.pass = Number(counted[1]);
-      if (counted?.[2] === "fail") result.fail = Number(counted[1]);
+      reader.read(line);
       sink.write(`${prefix}${line}\n`);
     };
     for await (const chunk of stream) {
@@ -83,8 +102,7 @@ async function runTests(files: string[], extra: string[], prefix: string): Promi
     if (pending) emit(pending);
   };
   await Promise.all([copy(child.stdout, process.stdout), copy(child.stderr, process.stderr)]);
-  result.exitCode = await child.exited;
-  return result;
+  return { ...reader.result, exitCode: await child.exited };
 }
 
 async function runLane(lane: Lane, extra: string[], prefix: string): Promise<{ runs: RunResult[]; seconds: number }> {
@@ -112,6 +130,10 @@ async function main(args: string[]): Promise<number> {
       return `${lane.name} exit ${Math.max(...runs.map((run) => run.exitCode))} in ${seconds} s`;
     };
     console.log(`\nlanes: ${chosen.map(laneText).join(", ")}`);
+    chosen.forEach((lane, i) => {
+      for (const run of results[i]?.runs ?? [])
+        for (const name of run.failed) console.log(`failed: [${lane.name}] ${name}`);
+    });
     console.log(` ${all.reduce((sum, run) => sum + run.pass, 0)} pass`);
     console.log(` ${all.reduce((sum, run) => sum + run.fail, 0)} fail`);
   }

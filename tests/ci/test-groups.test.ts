@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { allTestFiles, SUITE_TOOLS } from "../../lib/ci/suites";
 import { HEAVY_GROUPS, heavyGroupOf, testPlan } from "../../lib/ci/test-groups";
 import { COMPOSE } from "../../lib/ci/tools";
-import { TEST_TIMEOUT_MS } from "../../scripts/test";
+import { TEST_TIMEOUT_MS, testOutputReader } from "../../scripts/test";
 
 const REPO_ROOT = join(import.meta.dir, "..", "..");
 const plan = testPlan(SUITE_TOOLS);
@@ -71,7 +71,7 @@ describe("test groups", () => {
   });
 });
 
-test("Bun keeps the preload's default timeout for the first file only; --timeout (what scripts/test.ts passes) reaches every file", async () => {
+test("Bun keeps the preload's default timeout for the first file only; --timeout (what scripts/test.ts passes) reaches every file, and scripts/test.ts names the test that failed", async () => {
   const dir = mkdtempSync(join(tmpdir(), "timekit-timeout-"));
   try {
     writeFileSync(join(dir, "bunfig.toml"), '[test]\npreload = ["./setup.ts"]\n');
@@ -87,6 +87,11 @@ test("Bun keeps the preload's default timeout for the first file only; --timeout
     };
     const [plain, withTimeout] = await Promise.all([run(), run(`--timeout=${TEST_TIMEOUT_MS}`)]);
     expect(plain.text).toMatch(/ 1 pass\n 1 fail/);
+    const reader = testOutputReader();
+    for (const line of plain.text.split("\n")) reader.read(line);
+    expect(reader.result).toMatchObject({ pass: 1, fail: 1 });
+    expect(reader.result.failed).toHaveLength(1);
+    expect(reader.result.failed[0]).toMatch(/^[ab]\.test\.ts > slow$/);
     expect(plain.code).toBe(1);
     expect(withTimeout.text).toMatch(/ 2 pass\n 0 fail/);
     expect(withTimeout.code).toBe(0);
