@@ -18,6 +18,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { containerIds, ROOT, steadyClient } from "../deploy/helpers";
 import { containers, REPOSITORY, type Stack, stack } from "../faults/support";
+import { ROOMY_UPSTREAM_FLAGS } from "../integration/processes";
 import { recordReliability } from "../reliability/record";
 import { deriveVersion, healthyButWrong, RUN_ID, RUN_LABEL, removeRunImages } from "../support/deploy-images";
 import { inspect, requireDocker, run } from "../support/docker";
@@ -126,8 +127,7 @@ describe.skipIf(!hasDocker)("the edge: no failed request for any service2 upgrad
       "--version_service1=1.0.0",
       "--version_service2=1.0.0",
       "--additional_param_1=2",
-      "--upstream_timeout=10s",
-      "--upstream_attempt_timeout=2500ms",
+      ...ROOMY_UPSTREAM_FLAGS,
     ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -19,6 +19,7 @@ import { join } from "node:path";
 import { composeArgv, composeEnvFile, type ComposeProject as Project } from "../../lib/targets/compose-argv";
 import { overrideText } from "../../lib/targets/compose-stack";
 import { answers, containerIds, ROOT, steadyClient } from "../deploy/helpers";
+import { ROOMY_UPSTREAM_FLAGS } from "../integration/processes";
 import { recordReliability } from "../reliability/record";
 import { composeCli } from "../support/compose";
 import { deriveVersion, healthyButWrong, removeRunImages } from "../support/deploy-images";
@@ -62,7 +63,12 @@ describe.skipIf(!hasDocker)("the gate tests what is new; what runs is what was a
       COMPOSE_FILE: "/nonexistent/compose.yaml",
       COMPOSE_PROFILES: "monitoring",
     };
-    const r = await s.up(["--version_service1=1.0.0", "--version_service2=1.0.0", "--additional_param_1=2"], shell);
+    // Roomy budgets for service2's calls to service1 (later deploys keep them): the steady clients
+    // below count what a failed gate costs, not service1's latency on 2 cores shared with other lanes.
+    const r = await s.up(
+      ["--version_service1=1.0.0", "--version_service2=1.0.0", "--additional_param_1=2", ...ROOMY_UPSTREAM_FLAGS],
+      shell,
+    );
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const ids = await containers(s.project);

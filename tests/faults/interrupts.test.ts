@@ -20,6 +20,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { processesWithArgs } from "../../lib/deploy/processes";
 import { answers, containerIds, steadyClient } from "../deploy/helpers";
+import { ROOMY_UPSTREAM_FLAGS } from "../integration/processes";
 import { recordReliability } from "../reliability/record";
 import { deriveVersion, removeRunImages } from "../support/deploy-images";
 import { inspect, requireDocker } from "../support/docker";
@@ -89,7 +90,14 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
         await deriveVersion(base[service].id, `${REPOSITORY}/${service}:${version}`, version);
       }
     }
-    const r = await s.up(["--version_service1=1.0.0", "--version_service2=1.0.0", "--additional_param_1=1"]);
+    // Roomy budgets for service2's calls to service1 (later deploys keep them): the steady client
+    // counts what a signal costs, not service1's latency on 2 cores shared with the other lanes.
+    const r = await s.up([
+      "--version_service1=1.0.0",
+      "--version_service2=1.0.0",
+      "--additional_param_1=1",
+      ...ROOMY_UPSTREAM_FLAGS,
+    ]);
     if (r.code !== 0) throw new Error(`first deploy failed: ${r.stderr}`);
     client = steadyClient(s.port, 1);
   }, 600_000);

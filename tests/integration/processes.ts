@@ -18,6 +18,12 @@ export function freePort(): number {
  */
 export const ROOMY_UPSTREAM = { SERVICE1_TIMEOUT_MS: "10000", SERVICE1_ATTEMPT_TIMEOUT_MS: "2500" } as const;
 
+/** The same budgets as deploy flags, for suites that deploy a stack and load it (later deploys keep them). */
+export const ROOMY_UPSTREAM_FLAGS = [
+  `--upstream_timeout=${ROOMY_UPSTREAM.SERVICE1_TIMEOUT_MS}ms`,
+  `--upstream_attempt_timeout=${ROOMY_UPSTREAM.SERVICE1_ATTEMPT_TIMEOUT_MS}ms`,
+] as const;
+
 export interface ServiceProcess {
   process: Subprocess<"ignore", "pipe", "pipe">;
   port: number;
