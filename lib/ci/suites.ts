@@ -117,6 +117,7 @@ export const SUITE_TOOLS: Readonly<Record<string, readonly string[]>> = {
   "tests/reliability/slow-clients.test.ts": [],
   "tests/reliability/steady-load.test.ts": ["wrk"],
   "tests/targets/compose-argv.test.ts": [],
+  "tests/targets/compose-stack.test.ts": ["bash", "docker", "skopeo"],
   "tests/targets/compose-status.test.ts": ["bash", "docker", "skopeo"],
   "tests/targets/k8s-argv.test.ts": ["bash", "docker", "git", "helm", "kubectl", "npm", "skopeo", "tar"],
   "tests/targets/k8s.test.ts": ["bash", "helm", "kubectl", "npm", "skopeo", "tar"],

@@ -34,6 +34,9 @@ import {
   SERVICE_LABEL,
 } from "./compose-argv";
 
+/** Compose v1's error for a container it listed and could no longer inspect. */
+const VANISHED_CONTAINER = /No such container: [0-9a-f]{12,64}/;
+
 export const OVERRIDE_FILE = "compose.override.yaml";
 export const ENV_FILE = "compose.env";
 
@@ -177,9 +180,21 @@ export class ComposeStack {
     this.state.write(ENV_FILE, composeEnvFile(port));
   }
 
-  async compose(argv: (p: ComposeProject) => string[], what: string): Promise<void> {
+  /**
+   * Runs one Compose command. `converges` (up, down: running it again is safe) runs it once more
+   * when Compose v1 lost a container between listing and inspecting it: any container of the
+   * engine removed at that moment (another project's canary, say) fails the whole command.
+   */
+  async compose(argv: (p: ComposeProject) => string[], what: string, converges = false): Promise<void> {
     await this.ready();
-    const out = await run(argv(this.composeProject()), { env: this.env(), timeoutMs: 300_000 });
+    const command = argv(this.composeProject());
+    let out = await run(command, { env: this.env(), timeoutMs: 300_000 });
+    if (out.exitCode !== 0 && converges && VANISHED_CONTAINER.test(`${out.stdout}\n${out.stderr}`)) {
+      this.progress.warn(
+        `${what}: Compose lost a container that was removed while it read the engine; running it again`,
+      );
+      out = await run(command, { env: this.env(), timeoutMs: 300_000 });
+    }
     if (out.exitCode === 0) return;
     const detail = lastLines(out, 5).join("\n    ");
     throw new DeployError(
