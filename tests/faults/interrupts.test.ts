@@ -158,6 +158,11 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
       const deploy = new DeployProcess(s, argsFor(c));
       const step = `${c.group === "service2" ? "service2" : "service1"}.${c.phase}`;
       const reached = await deploy.started(step);
+      expect(reached).toBe(true);
+      // The signal goes at once: anything awaited first lets the step end before it lands.
+      deploy.kill(c.signal);
+      const r = await deploy.done;
+      await composeSettled(s.project);
       if (pendingKill) {
         // This command is the next one after a SIGKILL: it repaired the half-done step first.
         expect(deploy.events.some((e) => e.event === "start" && e.step === "repair")).toBe(true);
@@ -165,10 +170,6 @@ describe.skipIf(!hasDocker)("stopping the CLI at every step, under steady load",
         expect(rows.some((row) => row.result === "interrupted" && row.message?.includes("half done; pid"))).toBe(true);
         pendingKill = null;
       }
-      expect(reached).toBe(true);
-      deploy.kill(c.signal);
-      const r = await deploy.done;
-      await composeSettled(s.project);
 
       if (c.signal === "SIGKILL") {
         const st = await s.status();
