@@ -11,18 +11,33 @@ import { parseArgs } from "node:util";
 import { $ } from "bun";
 import { isServiceName, SERVICES, type ServiceName } from "../lib/services";
 
-const { values } = parseArgs({
-  options: {
-    service: { type: "string", default: "all" },
-    target: { type: "string" },
-    outdir: { type: "string", default: "dist" },
-    bytecode: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: bun run build [--service=all|${SERVICES.join("|")}] [--target=bun-linux-x64|bun-linux-arm64|...] [--outdir=dist] [--bytecode]`;
 
 function fail(message: string): never {
-  console.error(`build: ${message}`);
+  console.error(`build: ${message}\n${USAGE}`);
   process.exit(2);
+}
+
+function readFlags() {
+  try {
+    return parseArgs({
+      options: {
+        service: { type: "string", default: "all" },
+        target: { type: "string" },
+        outdir: { type: "string", default: "dist" },
+        bytecode: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+}
+
+const values = readFlags();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
 }
 
 const selected: readonly ServiceName[] =

@@ -47,3 +47,17 @@ test("a usage error exits 2 through the shell", () => {
   expect(r.code).toBe(2);
   expect(r.stderr).toContain('unknown command "stauts"; did you mean "status"?');
 });
+
+test("bun run build: --help prints the usage; a misspelt flag exits 2 with it, no stack trace", () => {
+  const build = (...args: string[]) => {
+    const proc = Bun.spawnSync(["bun", "scripts/build.ts", ...args], { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+    return { code: proc.exitCode, stdout: proc.stdout.toString(), stderr: proc.stderr.toString() };
+  };
+  const help = build("--help");
+  expect(help.code).toBe(0);
+  expect(help.stdout).toStartWith("usage: bun run build [--service=all|service1|service2]");
+  const wrong = build("--servce=service1");
+  expect(wrong.code).toBe(2);
+  expect(wrong.stderr).toStartWith("build: Unknown option '--servce'\nusage: bun run build");
+  expect(wrong.stderr).not.toContain("    at ");
+});
