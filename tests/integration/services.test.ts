@@ -267,10 +267,14 @@ describe("process contract", () => {
     },
   );
 
-  test("--healthcheck exits 0 when /healthz answers on 127.0.0.1:$PORT and 1 when nothing does", async () => {
+  test("--healthcheck exits 0 when /healthz answers on 127.0.0.1:$PORT, 1 when nothing does, 2 for a bad PORT", async () => {
     const service1 = await start("service1");
     expect((await run("service1", ["--healthcheck"], { PORT: String(service1.port) })).code).toBe(0);
     expect((await run("service2", ["--healthcheck"], { PORT: String(freePort()) })).code).toBe(1);
+    // A PORT that is not a plain number goes to the settings schema, which names what is wrong.
+    const bad = await run("service1", ["--healthcheck"], { PORT: "eighty" });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('invalid environment variable PORT="eighty": expected an integer from 1 to 65535');
   });
 
   test("--version prints the build info as JSON", async () => {

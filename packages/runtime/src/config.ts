@@ -8,6 +8,7 @@ import {
   Type,
 } from "@sinclair/typebox";
 import { Value } from "@sinclair/typebox/value";
+import { PORT_RANGE } from "./own-port";
 
 /**
  * Every setting comes from one environment variable. A schema describes each one (type, bounds,
@@ -37,7 +38,7 @@ export const setting = {
     return Type.Integer({ ...options, allowed: `an integer from ${options.minimum} to ${options.maximum}` });
   },
   port(options: SettingOptions & { default: number }) {
-    return setting.integer({ ...options, minimum: 1, maximum: 65535 });
+    return setting.integer({ ...options, ...PORT_RANGE });
   },
   /** Milliseconds, written as a plain integer. */
   duration(options: SettingOptions & { default: number; minimum: number; maximum: number }) {

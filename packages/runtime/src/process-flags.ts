@@ -1,12 +1,11 @@
-import { Type } from "@sinclair/typebox";
 import { readBuildInfo } from "./build-info";
-import { ConfigError, loadConfig } from "./config";
-import { baseSettings } from "./settings";
+import { plainPort } from "./own-port";
 
 /**
  * The process flags, handled before the server code is even loaded: the container healthcheck
  * runs `<binary> --healthcheck` every few seconds, and loading the HTTP stack for it would cost
- * more CPU than the check itself. Keep this module's imports light.
+ * more CPU than the check itself. Keep this module's imports light: the settings schema (TypeBox)
+ * is loaded only for a PORT that is not a plain number.
  */
 const USAGE = "usage: <service> [--healthcheck | --probe=/PATH | --version]";
 
@@ -17,13 +16,20 @@ const MAX_PROBE_BODY = 65_536;
 
 type Env = Record<string, string | undefined>;
 
-function ownPort(env: Env): number {
+async function ownPort(env: Env): Promise<number> {
+  const plain = plainPort(env.PORT);
+  if (plain !== null) return plain;
+  const [{ Type }, { loadConfig }, { baseSettings }] = await Promise.all([
+    import("@sinclair/typebox"),
+    import("./config"),
+    import("./settings"),
+  ]);
   return loadConfig(Type.Object({ PORT: baseSettings.PORT }), env).PORT;
 }
 
 /** `--healthcheck`: 0 when our own /healthz answers 200 on loopback, else 1. No shell or curl needed. */
 async function healthcheck(env: Env): Promise<number> {
-  const port = ownPort(env);
+  const port = await ownPort(env);
   try {
     const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(2000) });
     return response.status === 200 ? 0 : 1;
@@ -47,7 +53,7 @@ export function probePathProblem(path: string): string | null {
  * 1 for any other answer or no answer (`HTTP 000` and the error code).
  */
 async function probe(path: string, env: Env): Promise<number> {
-  const port = ownPort(env);
+  const port = await ownPort(env);
   try {
     const response = await fetch(`http://127.0.0.1:${port}${path}`, {
       signal: AbortSignal.timeout(5000),
@@ -92,6 +98,7 @@ export async function handleProcessFlags(
   try {
     process.exit(probePath === null ? await healthcheck(env) : await probe(probePath, env));
   } catch (error) {
+    const { ConfigError } = await import("./config");
     if (!(error instanceof ConfigError)) throw error;
     console.error(error.message);
     process.exit(2);

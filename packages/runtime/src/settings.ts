@@ -1,9 +1,10 @@
 import { setting } from "./config";
 import { LOG_LEVELS } from "./logger";
+import { DEFAULT_PORT } from "./own-port";
 
 /** Settings every service has. Each service spreads these into its own schema. */
 export const baseSettings = {
-  PORT: setting.port({ default: 8080, description: "TCP port the HTTP server listens on." }),
+  PORT: setting.port({ default: DEFAULT_PORT, description: "TCP port the HTTP server listens on." }),
   HOST: setting.hostname({ default: "0.0.0.0", description: "Address the HTTP server binds to." }),
   LOG_LEVEL: setting.oneOf(LOG_LEVELS, {
     default: "info",

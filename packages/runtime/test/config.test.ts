@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import { Type } from "@sinclair/typebox";
+import fc from "fast-check";
 import { ConfigError, describeConfig, loadConfig, setting } from "../src/config";
+import { plainPort } from "../src/own-port";
 import { baseSettings } from "../src/settings";
 
 const schema = Type.Object({
@@ -66,4 +68,47 @@ test("describeConfig lists every variable with its default and meaning", () => {
     description: "TCP port the HTTP server listens on.",
   });
   for (const row of rows) expect(row.description.length).toBeGreaterThan(0);
+});
+
+describe("plainPort (PORT for --healthcheck, without the schema)", () => {
+  const schemaPort = (raw: string | undefined): number | "refused" => {
+    try {
+      return loadConfig(Type.Object({ PORT: baseSettings.PORT }), { PORT: raw }).PORT;
+    } catch (error) {
+      if (error instanceof ConfigError) return "refused";
+      throw error;
+    }
+  };
+
+  test("every value it answers for, the schema gives the same port", () => {
+    const portLike = fc.oneof(
+      fc.integer({ min: -10, max: 70_000 }).map(String),
+      fc
+        .tuple(fc.constantFrom("", " ", "0", "00", "\t"), fc.nat(99_999), fc.constantFrom("", " ", "\n"))
+        .map(([before, n, after]) => `${before}${n}${after}`),
+      fc.string({ maxLength: 8 }),
+      fc.constant(undefined),
+    );
+    fc.assert(
+      fc.property(portLike, (raw) => {
+        const plain = plainPort(raw);
+        if (plain !== null) expect(schemaPort(raw)).toBe(plain);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test.each([
+    [undefined, 8080],
+    ["", 8080],
+    [" 9090 ", 9090],
+    ["65535", 65535],
+    ["0", null],
+    ["65536", null],
+    ["80a", null],
+    ["-1", null],
+    ["1e3", null],
+  ])("PORT=%p -> %p", (raw, port) => {
+    expect(plainPort(raw)).toBe(port);
+  });
 });
