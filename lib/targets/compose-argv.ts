@@ -39,7 +39,12 @@ function base(p: ComposeProject): string[] {
   ];
 }
 
+/** Subcommands that end in the same state however often they run: safe to run again. */
+const CONVERGING = new Set(["up", "down"]);
+
 export const composeArgv = {
+  /** Whether `argv` (built by this object for `p`) runs a subcommand that is safe to run again. */
+  converges: (p: ComposeProject, argv: readonly string[]) => CONVERGING.has(argv[base(p).length] ?? ""),
   version: (command: readonly string[]) => [...command, "version", "--short"],
   /** Starts (or recreates) one service at `replicas`, leaving the other alone. */
   up: (p: ComposeProject, service: ComposeService, replicas: number) => [

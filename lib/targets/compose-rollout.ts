@@ -200,7 +200,7 @@ export class ComposeRollout implements Rollout {
       return;
     }
     this.writeWith(this.target, this.record.port.target);
-    await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge", true);
+    await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge");
     this.freshEdge = await this.stack.containerIds("edge");
   }
 
@@ -248,7 +248,6 @@ export class ComposeRollout implements Rollout {
       await this.stack.compose(
         (p) => composeArgv.surge(p, this.service, old.length + this.target.replicas),
         `starting new ${this.service} containers`,
-        true,
       );
     } else {
       // Without the edge, service2 takes the port the edge held: the edge goes first.
@@ -258,14 +257,8 @@ export class ComposeRollout implements Rollout {
       // service2 is healthy (its depends_on), about 2 s of Docker's first health check. Both end
       // before a failure is raised: undoing the step while the other still ran would race it.
       const started = await Promise.allSettled([
-        this.stack.compose(
-          (p) => composeArgv.up(p, this.service, this.target.replicas),
-          `starting ${this.service}`,
-          true,
-        ),
-        this.edgeAlongside
-          ? this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge", true)
-          : undefined,
+        this.stack.compose((p) => composeArgv.up(p, this.service, this.target.replicas), `starting ${this.service}`),
+        this.edgeAlongside ? this.stack.compose((p) => composeArgv.up(p, "edge", 1), "starting the edge") : undefined,
       ]);
       const failed = started.find((result) => result.status === "rejected");
       if (failed) throw failed.reason;
@@ -447,8 +440,7 @@ export class ComposeRollout implements Rollout {
     if (!alreadyBack) {
       await progress.step(
         `${this.service}: restore ${prev.version}`,
-        () =>
-          this.stack.compose((p) => composeArgv.up(p, this.service, prev.replicas), `restoring ${this.service}`, true),
+        () => this.stack.compose((p) => composeArgv.up(p, this.service, prev.replicas), `restoring ${this.service}`),
         `${this.service}.restore`,
       );
     }
@@ -457,7 +449,7 @@ export class ComposeRollout implements Rollout {
       await progress.step(
         `edge: restore ${edge.image}`,
         async () => {
-          await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "restoring the edge", true);
+          await this.stack.compose((p) => composeArgv.up(p, "edge", 1), "restoring the edge");
           await this.stack.waitHealthy(await this.stack.containerIds("edge"), this.context.timeoutMs);
         },
         "edge.restore",

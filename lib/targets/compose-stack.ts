@@ -181,15 +181,20 @@ export class ComposeStack {
   }
 
   /**
-   * Runs one Compose command. `converges` (up, down: running it again is safe) runs it once more
-   * when Compose v1 lost a container between listing and inspecting it: any container of the
+   * Runs one Compose command. One that converges (up, down: running it again is safe) runs once
+   * more when Compose v1 lost a container between listing and inspecting it: any container of the
    * engine removed at that moment (another project's canary, say) fails the whole command.
    */
-  async compose(argv: (p: ComposeProject) => string[], what: string, converges = false): Promise<void> {
+  async compose(argv: (p: ComposeProject) => string[], what: string): Promise<void> {
     await this.ready();
-    const command = argv(this.composeProject());
+    const project = this.composeProject();
+    const command = argv(project);
     let out = await run(command, { env: this.env(), timeoutMs: 300_000 });
-    if (out.exitCode !== 0 && converges && VANISHED_CONTAINER.test(`${out.stdout}\n${out.stderr}`)) {
+    if (
+      out.exitCode !== 0 &&
+      composeArgv.converges(project, command) &&
+      VANISHED_CONTAINER.test(`${out.stdout}\n${out.stderr}`)
+    ) {
       this.progress.warn(
         `${what}: Compose lost a container that was removed while it read the engine; running it again`,
       );

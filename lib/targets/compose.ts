@@ -223,7 +223,7 @@ export class ComposeTarget implements Target {
       for (const service of SERVICES) await retireContainers(await this.stack.canaryIds(service));
       // Without the edge in the files (compose.direct.yaml), Compose leaves an edge alone.
       await retireContainers(await this.stack.containerIds("edge", true));
-      await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down", true);
+      await this.stack.compose((p) => composeArgv.down(p, options.volumes), "compose down");
     });
   }
 }

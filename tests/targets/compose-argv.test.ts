@@ -101,3 +101,16 @@ test("values reach Compose literally: every $ doubled", () => {
   expect(composeLiteral("$(id) $$")).toBe("$$(id) $$$$");
   expect(composeLiteral("plain")).toBe("plain");
 });
+
+test("up and down converge (safe to run again); a canary's run and config do not", () => {
+  for (const p of [v1, v2]) {
+    expect(composeArgv.converges(p, composeArgv.up(p, "edge", 1))).toBe(true);
+    expect(composeArgv.converges(p, composeArgv.surge(p, "service1", 4))).toBe(true);
+    expect(composeArgv.converges(p, composeArgv.down(p, false))).toBe(true);
+    expect(composeArgv.converges(p, composeArgv.canary(p, "service1", "tk-canary"))).toBe(false);
+    expect(composeArgv.converges(p, composeArgv.config(p))).toBe(false);
+  }
+  // A project named like a subcommand is not mistaken for one.
+  const named = { ...v2, project: "up" };
+  expect(composeArgv.converges(named, composeArgv.canary(named, "service1", "up-canary"))).toBe(false);
+});

@@ -53,7 +53,7 @@ const up = (p: ComposeProject) => composeArgv.up(p, "service2", 1);
 
 test("a converging command (up, down) that lost a container runs once more, and says so", async () => {
   const s = stackFailing("once", 1, VANISHED);
-  await s.stack.compose(up, "starting service2", true);
+  await s.stack.compose(up, "starting service2");
   expect(s.runs()).toBe(2);
   expect(s.err.join("")).toContain(
     "starting service2: Compose lost a container that was removed while it read the engine; running it again",
@@ -62,7 +62,7 @@ test("a converging command (up, down) that lost a container runs once more, and 
 
 test("only once: a second loss fails with Compose's own words", async () => {
   const s = stackFailing("twice", 2, VANISHED);
-  const failure = await s.stack.compose(up, "starting service2", true).catch((error: unknown) => error);
+  const failure = await s.stack.compose(up, "starting service2").catch((error: unknown) => error);
   expect(failure).toBeInstanceOf(DeployError);
   expect((failure as Error).message).toContain("starting service2 failed (compose exit 1):");
   expect((failure as Error).message).toContain(VANISHED);
@@ -71,9 +71,10 @@ test("only once: a second loss fails with Compose's own words", async () => {
 
 test("a command that does not converge (a canary's `run --name`) and any other failure run once", async () => {
   const canary = stackFailing("canary", 1, VANISHED);
-  await expect(canary.stack.compose(up, "starting a service1 canary")).rejects.toThrow(VANISHED);
+  const run = (p: ComposeProject) => composeArgv.canary(p, "service1", "p-canary-service1-1");
+  await expect(canary.stack.compose(run, "starting a service1 canary")).rejects.toThrow(VANISHED);
   expect(canary.runs()).toBe(1);
   const other = stackFailing("other", 1, "Bind for 127.0.0.1:8080 failed: port is already allocated");
-  await expect(other.stack.compose(up, "starting the edge", true)).rejects.toThrow("port is already allocated");
+  await expect(other.stack.compose(up, "starting the edge")).rejects.toThrow("port is already allocated");
   expect(other.runs()).toBe(1);
 });
